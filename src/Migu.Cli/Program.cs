@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Migu.Cli;
+using Migu.Cli.Commands;
+
+var root = new RootCommand("migu: continual learning for language models with MIGU (magnitude-based gradient updating)");
+root.Options.Add(CliErrors.VerboseOption);
+root.Subcommands.Add(InfoCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,271 @@
+using Migu.Core.Optim;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Core;
+
+/// <summary>
+/// MIGU for one model: installs magnitude accumulators on the selected projections, and at each
+/// optimizer-step boundary builds masks, masks gradients, lets the optimizer honour them, and resets.
+/// Targets of equal width share one (L, d_out) accumulator and one mask buffer, so mask building is
+/// a fixed handful of kernels per width, not a chain per layer. Attach after moving the model to
+/// its device. Usage per step: forward/backward (micro-batches accumulate) → <see cref="Step"/>.
+/// </summary>
+public sealed class MiguController : IDisposable
+{
+    private readonly List<WidthGroup> groups = [];
+    private readonly Dictionary<Parameter, Tensor> updateMasks = new(ReferenceEqualityComparer.Instance);
+    private readonly Generator? random;
+    private bool recording;
+    private bool disposed;
+
+    /// <summary>Selects the trainable projections of <paramref name="model"/> that <paramref name="options"/> names.</summary>
+    public MiguController(nn.Module model, MiguOptions options)
+        : this(SelectTargets(model, options), options)
+    {
+    }
+
+    /// <summary>Uses the given targets (e.g. LoRA A and B weights) as they are.</summary>
+    public MiguController(IEnumerable<MaskTarget> targets, MiguOptions options)
+    {
+        options.Validate();
+        Options = options;
+        var list = targets.ToList();
+        if (list.Count == 0)
+        {
+            throw new MiguUserException($"MIGU layers '{options.Layers}' select no trainable projection of this model");
+        }
+
+        foreach (var byWidth in list.GroupBy(t => (t.Rows, t.Weight.device.ToString())).OrderBy(g => g.Key.Rows))
+        {
+            groups.Add(new WidthGroup(byWidth.ToList()));
+        }
+
+        foreach (WidthGroup g in groups)
+        {
+            for (int i = 0; i < g.Targets.Count; i++)
+            {
+                updateMasks[g.Targets[i].Weight] = g.ColumnMask(i);
+            }
+        }
+
+        Targets = list;
+        if (options.Source == MaskSource.Random)
+        {
+            random = new Generator((ulong)options.Seed, list[0].Weight.device);
+        }
+
+        SetActive(true);
+    }
+
+    public MiguOptions Options { get; }
+
+    /// <summary>The weights MIGU masks, in model order.</summary>
+    public IReadOnlyList<MaskTarget> Targets { get; }
+
+    /// <summary>Whether masking applies now (false during a skipped first task).</summary>
+    public bool Active { get; private set; }
+
+    /// <summary>Called at the start of each task: with SkipFirstTask, task 0 trains unmasked.</summary>
+    public void BeginTask(int taskIndex) => SetActive(!(Options.SkipFirstTask && taskIndex == 0));
+
+    /// <summary>Turns masking (and, for magnitude masks, recording) on or off; resets the accumulators.</summary>
+    public void SetActive(bool active)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Active = active;
+        bool record = active && Options.Source == MaskSource.Magnitude;
+        if (record != recording)
+        {
+            foreach (WidthGroup g in groups)
+            {
+                g.Install(record);
+            }
+
+            recording = record;
+        }
+
+        Reset();
+    }
+
+    /// <summary>
+    /// The optimizer-step boundary: builds masks, zeroes masked gradient rows, calls
+    /// <paramref name="beforeOptimizer"/> (e.g. gradient clipping), steps the optimizer (in update
+    /// mode with the row masks so masked rows stay put), and resets the accumulators.
+    /// </summary>
+    public void Step(IRowMaskedOptimizer optimizer, Action? beforeOptimizer = null)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (!Active)
+        {
+            beforeOptimizer?.Invoke();
+            optimizer.Step(null);
+            return;
+        }
+
+        BuildMasks();
+        MaskGradients();
+        beforeOptimizer?.Invoke();
+        optimizer.Step(Options.Mode == MiguMode.Update ? updateMasks : null);
+        Reset();
+    }
+
+    /// <summary>Fills the mask buffers from the accumulators (or at random); 1 = the row may change.</summary>
+    public void BuildMasks()
+    {
+        using var noGrad = no_grad();
+        foreach (WidthGroup g in groups)
+        {
+            using var scope = NewDisposeScope();
+            Tensor mask = Options.Source == MaskSource.Random
+                ? MaskBuilder.Random(g.Magnitudes.shape[0], g.Magnitudes.shape[1], Options.Threshold, random!, g.Magnitudes.device)
+                : Options.Rule == ThresholdRule.TopK
+                    ? MaskBuilder.TopK(g.Magnitudes, Options.Threshold)
+                    : MaskBuilder.Quantile(g.Magnitudes, Options.Threshold);
+            g.Masks.copy_(mask);
+        }
+    }
+
+    /// <summary>Multiplies each target's gradient rows by its mask (the paper's gradient masking).</summary>
+    public void MaskGradients()
+    {
+        using var noGrad = no_grad();
+        foreach (WidthGroup g in groups)
+        {
+            for (int i = 0; i < g.Targets.Count; i++)
+            {
+                Tensor? grad = g.Targets[i].Weight.grad;
+                if (grad is not null)
+                {
+                    using var scope = NewDisposeScope();
+                    Tensor mask = g.ColumnMask(i);
+                    grad.mul_(grad.dtype == mask.dtype ? mask : mask.to(grad.dtype));
+                }
+            }
+        }
+    }
+
+    /// <summary>The current keep-mask of a target's rows, (rows); valid after <see cref="BuildMasks"/>.</summary>
+    public Tensor MaskOf(MaskTarget target) => FindRow(target, (g, i) => g.Masks[i]);
+
+    /// <summary>The magnitudes accumulated for a target since the last reset, (rows).</summary>
+    public Tensor MagnitudesOf(MaskTarget target) => FindRow(target, (g, i) => g.Magnitudes[i]);
+
+    /// <summary>Zeroes the accumulators; called after each optimizer step.</summary>
+    public void Reset()
+    {
+        using var noGrad = no_grad();
+        foreach (WidthGroup g in groups)
+        {
+            g.Magnitudes.zero_();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        foreach (WidthGroup g in groups)
+        {
+            g.Dispose();
+        }
+
+        random?.Dispose();
+        disposed = true;
+    }
+
+    /// <summary>Every trainable projection of <paramref name="model"/> that the options' layer selection names.</summary>
+    public static IEnumerable<MaskTarget> SelectTargets(nn.Module model, MiguOptions options)
+    {
+        LayerSelection selection = LayerSelection.Parse(options.Layers);
+        foreach (var (name, module) in model.named_modules())
+        {
+            if (module is Projection p && p.Weight.requires_grad && selection.Matches(name, p.Kind))
+            {
+                yield return MaskTarget.For(name, p);
+            }
+        }
+
+        if (model is Projection self && self.Weight.requires_grad && selection.Matches(string.Empty, self.Kind))
+        {
+            yield return MaskTarget.For(string.Empty, self);
+        }
+    }
+
+    private Tensor FindRow(MaskTarget target, Func<WidthGroup, int, Tensor> pick)
+    {
+        foreach (WidthGroup g in groups)
+        {
+            int i = g.Targets.IndexOf(target);
+            if (i >= 0)
+            {
+                return pick(g, i);
+            }
+        }
+
+        throw new ArgumentException($"{target.Name} is not a target of this controller", nameof(target));
+    }
+
+    /// <summary>Targets of one width and device: their stacked accumulators and masks.</summary>
+    private sealed class WidthGroup : IDisposable
+    {
+        private readonly Tensor[] rows;
+        private readonly Tensor[] columnMasks;
+
+        public WidthGroup(List<MaskTarget> targets)
+        {
+            Targets = targets;
+            long width = targets[0].Rows;
+            Device device = targets[0].Weight.device;
+            Magnitudes = zeros([targets.Count, width], ScalarType.Float32, device); // (L, d_out)
+            Masks = ones([targets.Count, width], ScalarType.Float32, device); // (L, d_out)
+            rows = new Tensor[targets.Count];
+            columnMasks = new Tensor[targets.Count];
+            for (int i = 0; i < targets.Count; i++)
+            {
+                rows[i] = Magnitudes[i]; // a view: recording writes straight into the stack
+                columnMasks[i] = Masks[i].unsqueeze(1); // (d_out, 1) view, broadcast over columns
+            }
+
+            // Owned here, not by whatever dispose scope the caller happens to be in.
+            Magnitudes.DetachFromDisposeScope();
+            Masks.DetachFromDisposeScope();
+            foreach (Tensor t in rows.Concat(columnMasks))
+            {
+                t.DetachFromDisposeScope();
+            }
+        }
+
+        public List<MaskTarget> Targets { get; }
+
+        public Tensor Magnitudes { get; }
+
+        public Tensor Masks { get; }
+
+        public Tensor ColumnMask(int i) => columnMasks[i];
+
+        public void Install(bool record)
+        {
+            for (int i = 0; i < Targets.Count; i++)
+            {
+                Targets[i].Install(record ? rows[i] : null);
+            }
+        }
+
+        public void Dispose()
+        {
+            Install(false);
+            foreach (Tensor t in rows.Concat(columnMasks))
+            {
+                t.Dispose();
+            }
+
+            Magnitudes.Dispose();
+            Masks.Dispose();
+        }
+    }
+}

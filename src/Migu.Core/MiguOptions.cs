@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+
+namespace Migu.Core;
+
+/// <summary>How masked rows are treated by the optimizer step.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MiguMode>))]
+public enum MiguMode
+{
+    /// <summary>The paper: masked rows of ∇W are zeroed; Adam's momentum and weight decay still move them.</summary>
+    Gradient,
+
+    /// <summary>Strict: masked rows do not move at all (no moment update, no weight decay, no step).</summary>
+    Update,
+}
+
+/// <summary>How the magnitudes become a mask.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ThresholdRule>))]
+public enum ThresholdRule
+{
+    /// <summary>The paper: keep the d_out − ⌊T·d_out⌋ largest units; ties go to the lower index.</summary>
+    TopK,
+
+    /// <summary>The reference code: keep units with n ≥ torch.quantile(n, T) (linear interpolation).</summary>
+    Quantile,
+}
+
+/// <summary>What ranks the output units.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<MaskSource>))]
+public enum MaskSource
+{
+    /// <summary>MIGU: the recorded L1 output magnitudes.</summary>
+    Magnitude,
+
+    /// <summary>The random-update baseline: ⌊T·d_out⌋ rows masked uniformly at random each step (seeded).</summary>
+    Random,
+}
+
+/// <summary>MIGU's settings. Immutable; round-trips through JSON as part of a recipe.</summary>
+public sealed record MiguOptions
+{
+    /// <summary>Threshold ratio T in [0, 1): the fraction of output units whose rows are masked.</summary>
+    public double Threshold { get; init; } = 0.7;
+
+    /// <summary>Which projections: "all" (attention and FFN), "attention", "ffn", a list such as "q,k,v,o", or "re:REGEX" on module names.</summary>
+    public string Layers { get; init; } = "all";
+
+    /// <summary>Train the first task of a sequence without MIGU, as the reference code does.</summary>
+    public bool SkipFirstTask { get; init; } = true;
+
+    public MiguMode Mode { get; init; } = MiguMode.Gradient;
+
+    public ThresholdRule Rule { get; init; } = ThresholdRule.TopK;
+
+    public MaskSource Source { get; init; } = MaskSource.Magnitude;
+
+    /// <summary>Seed of the random-update baseline's masks.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Throws <see cref="MiguUserException"/> naming the bad field.</summary>
+    public void Validate()
+    {
+        if (double.IsNaN(Threshold) || Threshold < 0 || Threshold >= 1)
+        {
+            throw new MiguUserException($"MIGU threshold T must lie in [0, 1), got {Threshold}");
+        }
+
+        _ = LayerSelection.Parse(Layers);
+    }
+}

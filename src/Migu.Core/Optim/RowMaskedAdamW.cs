@@ -1,0 +1,139 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Core.Optim;
+
+/// <summary>
+/// AdamW (decoupled weight decay, PyTorch's formula) with MIGU's strict update mode. Unmasked
+/// parameters follow torch.optim.AdamW exactly. A row-masked weight keeps a step count per row,
+/// so a row's bias correction counts only the steps in which it actually moved.
+/// </summary>
+public sealed class RowMaskedAdamW : RowMaskedOptimizer
+{
+    private readonly Dictionary<Parameter, State> states = new(ReferenceEqualityComparer.Instance);
+
+    public RowMaskedAdamW(IEnumerable<Parameter> parameters, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)
+        : base(parameters, learningRate)
+    {
+        if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1)
+        {
+            throw new MiguUserException($"AdamW betas must lie in [0, 1), got ({beta1}, {beta2})");
+        }
+
+        if (!(epsilon > 0) || !(weightDecay >= 0))
+        {
+            throw new MiguUserException($"AdamW needs eps > 0 and weight decay ≥ 0, got eps {epsilon}, weight decay {weightDecay}");
+        }
+
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+        WeightDecay = weightDecay;
+    }
+
+    public double Beta1 { get; }
+
+    public double Beta2 { get; }
+
+    public double Epsilon { get; }
+
+    public double WeightDecay { get; }
+
+    /// <summary>First and second moments of a parameter (null until its first step).</summary>
+    public (Tensor ExpAvg, Tensor ExpAvgSq)? MomentsOf(Parameter p) =>
+        states.TryGetValue(p, out State? s) ? (s.ExpAvg, s.ExpAvgSq) : null;
+
+    protected override void Update(Parameter p, Tensor grad, Tensor? rowMask)
+    {
+        if (!states.TryGetValue(p, out State? state))
+        {
+            state = new State(p);
+            states[p] = state;
+        }
+
+        state.Step++;
+        if (rowMask is null && state.RowSteps is null)
+        {
+            UpdateWhole(p, grad, state);
+        }
+        else
+        {
+            // Once a weight has been row-masked it keeps per-row step counts for good.
+            UpdateRows(p, grad, rowMask, state);
+        }
+    }
+
+    /// <summary>torch.optim.AdamW's single-tensor update, term for term.</summary>
+    private void UpdateWhole(Parameter p, Tensor grad, State state)
+    {
+        double lr = LearningRate;
+        p.mul_(1 - (lr * WeightDecay));
+        state.ExpAvg.lerp_(grad, 1 - Beta1);
+        state.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
+        double bias1 = 1 - Math.Pow(Beta1, state.Step);
+        double bias2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, state.Step));
+        Tensor denom = state.ExpAvgSq.sqrt().div_(bias2Sqrt).add_(Epsilon);
+        p.addcdiv_(state.ExpAvg, denom, -lr / bias1);
+    }
+
+    /// <summary>The same update with every term gated per row by <paramref name="rowMask"/> (rows, 1).</summary>
+    private void UpdateRows(Parameter p, Tensor grad, Tensor? rowMask, State state)
+    {
+        double lr = LearningRate;
+        Tensor keep = rowMask ?? ones([p.shape[0], 1], p.dtype, p.device); // (rows, 1)
+        state.RowSteps ??= CreateRowSteps(p, state.Step - 1);
+        state.RowSteps.add_(keep);
+        p.mul_(keep.mul(-lr * WeightDecay).add_(1));
+        state.ExpAvg.lerp_(grad, keep.mul(1 - Beta1));
+        state.ExpAvgSq.lerp_(grad.square(), keep.mul(1 - Beta2));
+        Tensor steps = state.RowSteps.clamp_min(1); // a row never stepped has zero moments and keep 0
+        Tensor bias1 = steps.mul(Math.Log(Beta1)).exp_().neg_().add_(1); // 1 − β1^s
+        Tensor bias2Sqrt = steps.mul(Math.Log(Beta2)).exp_().neg_().add_(1).sqrt_(); // √(1 − β2^s)
+        Tensor denom = state.ExpAvgSq.sqrt().div_(bias2Sqrt).add_(Epsilon);
+        p.add_(state.ExpAvg.div(denom).mul_(keep.mul(-lr).div_(bias1)));
+    }
+
+    private static Tensor CreateRowSteps(Parameter p, long stepsSoFar)
+    {
+        Tensor rowSteps = full([p.shape[0], 1], (double)stepsSoFar, p.dtype, p.device);
+        rowSteps.DetachFromDisposeScope();
+        return rowSteps;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (State s in states.Values)
+        {
+            s.Dispose();
+        }
+
+        states.Clear();
+    }
+
+    private sealed class State : IDisposable
+    {
+        public State(Parameter p)
+        {
+            ExpAvg = zeros_like(p);
+            ExpAvgSq = zeros_like(p);
+            ExpAvg.DetachFromDisposeScope();
+            ExpAvgSq.DetachFromDisposeScope();
+        }
+
+        public long Step { get; set; }
+
+        public Tensor ExpAvg { get; }
+
+        public Tensor ExpAvgSq { get; }
+
+        /// <summary>Per-row step counts (rows, 1), created the first time the weight is row-masked.</summary>
+        public Tensor? RowSteps { get; set; }
+
+        public void Dispose()
+        {
+            ExpAvg.Dispose();
+            ExpAvgSq.Dispose();
+            RowSteps?.Dispose();
+        }
+    }
+}

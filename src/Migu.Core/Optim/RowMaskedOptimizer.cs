@@ -1,0 +1,71 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Core.Optim;
+
+/// <summary>The loop every row-masked optimizer shares: one dispose scope per parameter update, no autograd.</summary>
+public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
+{
+    private readonly List<Parameter> parameters;
+
+    protected RowMaskedOptimizer(IEnumerable<Parameter> parameters, double learningRate)
+    {
+        this.parameters = parameters.Where(p => p.requires_grad).ToList();
+        if (this.parameters.Count == 0)
+        {
+            throw new MiguUserException("the optimizer was given no trainable parameter");
+        }
+
+        if (!(learningRate >= 0) || double.IsInfinity(learningRate))
+        {
+            throw new MiguUserException($"learning rate must be a finite number ≥ 0, got {learningRate}");
+        }
+
+        LearningRate = learningRate;
+    }
+
+    public double LearningRate { get; set; }
+
+    public IReadOnlyList<Parameter> Parameters => parameters;
+
+    public void Step(IReadOnlyDictionary<Parameter, Tensor>? rowMasks)
+    {
+        using var noGrad = no_grad();
+        foreach (Parameter p in parameters)
+        {
+            Tensor? grad = p.grad;
+            if (grad is null)
+            {
+                continue;
+            }
+
+            using var scope = NewDisposeScope();
+            Tensor? mask = null;
+            if (rowMasks is not null && rowMasks.TryGetValue(p, out Tensor? m))
+            {
+                mask = m.dtype == p.dtype ? m : m.to(p.dtype);
+            }
+
+            Update(p, grad, mask);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (Parameter p in parameters)
+        {
+            p.grad?.zero_();
+        }
+    }
+
+    /// <summary>Updates one parameter <paramref name="p"/>. <paramref name="rowMask"/> (rows, 1), when given, freezes its zero rows entirely.</summary>
+    protected abstract void Update(Parameter p, Tensor grad, Tensor? rowMask);
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract void Dispose(bool disposing);
+}
