@@ -22,8 +22,9 @@ public static class MaskBuilder
         long keep = width - MaskedCount(width, threshold);
         using var scope = NewDisposeScope();
         var (_, order) = magnitudes.sort(dim: 1, descending: true, stable: true); // (L, d)
+        Tensor kept = order.narrow(1, 0, keep); // (L, keep)
         Tensor mask = zeros_like(magnitudes, dtype: ScalarType.Float32)
-            .scatter_(1, order.narrow(1, 0, keep), 1.0f);
+            .scatter_(1, kept, ones(kept.shape, ScalarType.Float32, magnitudes.device));
         return mask.MoveToOuterDisposeScope();
     }
 
