@@ -98,15 +98,9 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
 
         if (y.dtype == ScalarType.Float32)
         {
-            // Two kernels: |y|, then one matrix-vector product (or norm) straight into fp32.
-            if (mask is null)
-            {
-                accumulator.add_(linalg.vector_norm(y, 1, [0L]));
-            }
-            else
-            {
-                accumulator.addmv_(y.abs().t(), mask);
-            }
+            // Two kernels: |y|, then one matrix-vector product straight into the fp32 accumulator
+            // (measured faster on CPU than a fused L1 norm along the token dimension).
+            accumulator.addmv_(y.abs().t(), mask ?? ones(y.shape[0], ScalarType.Float32, y.device));
         }
         else
         {

@@ -76,22 +76,53 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer
         p.addcdiv_(state.ExpAvg, denom, -lr / bias1);
     }
 
-    /// <summary>The same update with every term gated per row by <paramref name="rowMask"/> (rows, 1).</summary>
+    /// <summary>
+    /// The same update on the kept rows only: they are gathered, updated with AdamW's formula
+    /// (their own step counts in the bias corrections) and scattered back, so frozen rows are
+    /// never written and the work shrinks with the kept fraction (30% of rows at T = 0.7).
+    /// </summary>
     private void UpdateRows(Parameter p, Tensor grad, Tensor? rowMask, State state)
     {
         double lr = LearningRate;
-        Tensor keep = rowMask ?? ones([p.shape[0], 1], p.dtype, p.device); // (rows, 1)
         state.RowSteps ??= CreateRowSteps(p, state.Step - 1);
-        state.RowSteps.add_(keep);
-        p.mul_(keep.mul(-lr * WeightDecay).add_(1));
-        state.ExpAvg.lerp_(grad, keep.mul(1 - Beta1));
-        state.ExpAvgSq.lerp_(grad.square(), keep.mul(1 - Beta2));
-        Tensor steps = state.RowSteps.clamp_min(1); // a row never stepped has zero moments and keep 0
-        Tensor bias1 = steps.mul(Math.Log(Beta1)).exp_().neg_().add_(1); // 1 − β1^s
-        Tensor bias2Sqrt = steps.mul(Math.Log(Beta2)).exp_().neg_().add_(1).sqrt_(); // √(1 − β2^s)
-        Tensor denom = state.ExpAvgSq.sqrt().div_(bias2Sqrt).add_(Epsilon);
-        p.add_(state.ExpAvg.div(denom).mul_(keep.mul(-lr).div_(bias1)));
+        if (rowMask is null)
+        {
+            // Every row steps (e.g. MIGU switched off for a while): in place, no gather.
+            Tensor all = state.RowSteps.add_(1);
+            Tensor denomAll = RowAdam(p, grad, state.ExpAvg, state.ExpAvgSq, all, lr);
+            p.add_(state.ExpAvg.div(denomAll).mul_(BiasCorrection(Beta1, all).reciprocal_().mul_(-lr)));
+            return;
+        }
+
+        Tensor rows = rowMask.reshape(-1).nonzero().reshape(-1); // (k) indices of kept rows
+        if (rows.shape[0] == 0)
+        {
+            return;
+        }
+
+        Tensor steps = state.RowSteps.index_select(0, rows).add_(1); // (k, 1)
+        state.RowSteps.index_copy_(0, rows, steps);
+        Tensor pk = p.index_select(0, rows); // (k, …)
+        Tensor mk = state.ExpAvg.index_select(0, rows);
+        Tensor vk = state.ExpAvgSq.index_select(0, rows);
+        Tensor denom = RowAdam(pk, grad.index_select(0, rows), mk, vk, steps, lr);
+        pk.add_(mk.div(denom).mul_(BiasCorrection(Beta1, steps).reciprocal_().mul_(-lr)));
+        p.index_copy_(0, rows, pk);
+        state.ExpAvg.index_copy_(0, rows, mk);
+        state.ExpAvgSq.index_copy_(0, rows, vk);
     }
+
+    /// <summary>Decay, both moments and the denominator √v̂ + ε, in place; <paramref name="steps"/> is (rows, 1).</summary>
+    private Tensor RowAdam(Tensor p, Tensor g, Tensor m, Tensor v, Tensor steps, double lr)
+    {
+        p.mul_(1 - (lr * WeightDecay));
+        m.lerp_(g, 1 - Beta1);
+        v.mul_(Beta2).addcmul_(g, g, 1 - Beta2);
+        return v.sqrt().div_(BiasCorrection(Beta2, steps).sqrt_()).add_(Epsilon);
+    }
+
+    /// <summary>1 − β^s per row.</summary>
+    private static Tensor BiasCorrection(double beta, Tensor steps) => steps.mul(Math.Log(beta)).exp_().neg_().add_(1);
 
     private static Tensor CreateRowSteps(Parameter p, long stepsSoFar)
     {
