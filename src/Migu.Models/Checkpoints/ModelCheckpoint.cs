@@ -1,0 +1,49 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Migu.Models.Checkpoints;
+
+/// <summary>Loads weights into a model and saves a model in the Hugging Face layout (config.json + model.safetensors).</summary>
+public static class ModelCheckpoint
+{
+    public const string ConfigFile = "config.json";
+
+    /// <summary>Copies the weights in <paramref name="directory"/> into <paramref name="model"/>, honouring its aliases.</summary>
+    public static void LoadWeights(LanguageModel model, string directory)
+    {
+        Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
+        try
+        {
+            StateDictBinder.Load(model, state, directory, model.CheckpointAliases, model.IsIgnorableCheckpointKey);
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes config.json and model.safetensors into <paramref name="directory"/>, each atomically.
+    /// Keys the model declares as tied copies are written once, as transformers' save_pretrained does.
+    /// </summary>
+    public static void Save(LanguageModel model, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, t) in StateDictBinder.Targets(model))
+        {
+            if (!model.IsTiedCopy(name))
+            {
+                state[name] = t;
+            }
+        }
+
+        StateDictFiles.Save(directory, state);
+        string config = Path.Combine(directory, ConfigFile);
+        File.WriteAllText(config + ".tmp", model.ConfigJson);
+        File.Move(config + ".tmp", config, overwrite: true);
+    }
+}

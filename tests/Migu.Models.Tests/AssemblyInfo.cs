@@ -1,0 +1,2 @@
+// TorchSharp's RNG and thread-local dispose statistics are process state; keep tests sequential.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
