@@ -5,4 +5,5 @@ using Migu.Cli.Commands;
 var root = new RootCommand("migu: continual learning for language models with MIGU (magnitude-based gradient updating)");
 root.Options.Add(CliErrors.VerboseOption);
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(MagnitudesCommand.Create());
 return root.Parse(args).Invoke();
