@@ -209,7 +209,7 @@ public sealed record RobertaConfig
             }
 
             w.WriteEndObject();
-            w.WriteString("torch_dtype", "float32");
+            w.WriteString("dtype", "float32");
             w.WriteEndObject();
         }
 
