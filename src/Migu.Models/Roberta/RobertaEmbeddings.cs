@@ -1,3 +1,4 @@
+using Migu.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,7 +47,7 @@ public sealed class RobertaEmbeddings : nn.Module
         long maxPosition = config.PadTokenId + inputIds.shape[1];
         if (maxPosition >= config.MaxPositionEmbeddings)
         {
-            throw new Migu.Core.MiguUserException(
+            throw new MiguUserException(
                 $"RoBERTa: a sequence of {inputIds.shape[1]} tokens needs position {maxPosition} but max_position_embeddings is {config.MaxPositionEmbeddings}");
         }
 

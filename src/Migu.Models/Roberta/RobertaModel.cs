@@ -1,39 +1,8 @@
+using Migu.Core;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Migu.Models.Roberta;
-
-/// <summary>The stack of encoder blocks (transformers' RobertaEncoder, blocks under <c>layer.{i}</c>).</summary>
-public sealed class RobertaEncoder : nn.Module
-{
-    // Field name is the checkpoint key.
-    private readonly ModuleList<RobertaLayer> layer;
-
-    public RobertaEncoder(RobertaConfig config, Device? device = null)
-        : base(nameof(RobertaEncoder))
-    {
-        layer = new ModuleList<RobertaLayer>();
-        for (long i = 0; i < config.NumHiddenLayers; i++)
-        {
-            layer.append(new RobertaLayer(config, device));
-        }
-
-        RegisterComponents();
-    }
-
-    public Tensor Forward(Tensor hidden, Tensor? keyMask)
-    {
-        Tensor x = hidden;
-        foreach (RobertaLayer block in layer)
-        {
-            using var scope = NewDisposeScope();
-            x = block.Forward(x, keyMask).MoveToOuterDisposeScope(); // (B, T, C)
-        }
-
-        return x;
-    }
-}
 
 /// <summary>
 /// The RoBERTa encoder without a pooler (transformers' RobertaModel with add_pooling_layer=False,
@@ -68,7 +37,7 @@ public sealed class RobertaModel : nn.Module
         using var scope = NewDisposeScope();
         if (inputIds.dim() != 2)
         {
-            throw new Migu.Core.MiguUserException($"RoBERTa: input ids must be (batch, tokens), got [{string.Join(", ", inputIds.shape)}]");
+            throw new MiguUserException($"RoBERTa: input ids must be (batch, tokens), got [{string.Join(", ", inputIds.shape)}]");
         }
 
         Tensor? keyMask = null;
@@ -76,7 +45,7 @@ public sealed class RobertaModel : nn.Module
         {
             if (!attentionMask.shape.SequenceEqual(inputIds.shape))
             {
-                throw new Migu.Core.MiguUserException(
+                throw new MiguUserException(
                     $"RoBERTa: attention mask [{string.Join(", ", attentionMask.shape)}] does not match input ids [{string.Join(", ", inputIds.shape)}]");
             }
 

@@ -50,6 +50,13 @@ internal static class RobertaFixtures
         return projections;
     }
 
+    /// <summary>Equal shapes and bit-for-bit equal values.</summary>
+    public static bool Same(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    }
+
     public static double[] Doubles(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetDouble())];
 
     public static float[] Values(Tensor t) => t.detach().cpu().to(ScalarType.Float32).reshape(-1).data<float>().ToArray();
