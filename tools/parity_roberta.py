@@ -14,6 +14,10 @@ Also writes roberta_base_shapes.json: names and shapes of roberta-base's paramet
 persistent buffers, from RobertaForMaskedLM built on the meta device.
 
 Usage: python3 tools/parity_roberta.py OUTDIR
+       python3 tools/parity_roberta.py --check DIR
+The second form loads checkpoints that Migu.NET saved (each subfolder of DIR: config.json,
+model.safetensors and logits.json with the C# logits of the fixture batch) with transformers'
+from_pretrained, reports missing/unexpected keys and compares the logits.
 """
 import json
 import os
@@ -194,5 +198,31 @@ def main():
         print(open(os.path.join(d, "config.json")).read())
 
 
+def check(root):
+    """Loads Migu.NET-saved checkpoints in transformers and compares their logits with the C# ones."""
+    classes = {"RobertaForMaskedLM": RobertaForMaskedLM, "RobertaForSequenceClassification": RobertaForSequenceClassification}
+    ok = True
+    for name in sorted(os.listdir(root)):
+        d = os.path.join(root, name)
+        if not os.path.isfile(os.path.join(d, "config.json")):
+            continue
+        arch = json.load(open(os.path.join(d, "config.json")))["architectures"][0]
+        model, info = classes[arch].from_pretrained(d, output_loading_info=True)
+        model.eval()
+        with torch.no_grad():
+            y = model(input_ids=torch.tensor(INPUT_IDS), attention_mask=torch.tensor(ATTENTION_MASK)).logits
+        expected = torch.tensor(json.load(open(os.path.join(d, "logits.json"))))
+        diff = (y.reshape(-1) - expected).abs().max().item()
+        clean = not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys"))
+        good = clean and diff <= 1e-5 + 1e-4 * expected.abs().max().item()
+        ok &= good
+        print(name, arch, "config:", model.config.num_labels, model.config.id2label, getattr(model.config, "classifier_dropout", None),
+              "loading info:", {k: v for k, v in info.items() if v}, "max |diff|:", diff, "OK" if good else "FAIL")
+    print("ALL OK" if ok else "SOME FAILED")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--check":
+        check(sys.argv[2])
+    else:
+        main()
