@@ -124,6 +124,11 @@ public sealed record RobertaConfig
             throw new CheckpointException($"{reader.Source}: position_embedding_type '{positionType}' is not supported (only 'absolute')");
         }
 
+        if (reader.String("problem_type") is "multi_label_classification")
+        {
+            throw new CheckpointException($"{reader.Source}: problem_type 'multi_label_classification' is not supported (single-label or regression)");
+        }
+
         if (reader.Bool(false, "is_decoder"))
         {
             throw new CheckpointException($"{reader.Source}: is_decoder is true; only the RoBERTa encoder is supported");

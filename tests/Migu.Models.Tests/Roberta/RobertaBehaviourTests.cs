@@ -94,6 +94,34 @@ public class RobertaBehaviourTests
     }
 
     [Fact]
+    public void Training_steps_leave_no_live_tensors_behind()
+    {
+        torch.manual_seed(5);
+        using var model = new RobertaForMaskedLM(RobertaPresets.Tiny);
+        model.train();
+        using var ids = tensor(new long[] { 0, 5, 6, 7, 2, 0, 8, 2, 1, 1 }).reshape(2, 5);
+        using var mask = ids.ne(1).to(ScalarType.Int64);
+        using var labels = tensor(new long[] { -100, 5, -100, 7, -100, -100, 8, -100, -100, -100 }).reshape(2, 5);
+        var batch = new ModelBatch { InputIds = ids, AttentionMask = mask, Labels = labels };
+
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            model.zero_grad();
+            model.call(batch).Loss!.backward();
+        }
+
+        Step(); // gradients come to life here
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 10; i++)
+        {
+            Step();
+        }
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Generate_is_refused_because_roberta_is_an_encoder()
     {
         using var model = new RobertaForMaskedLM(RobertaPresets.Tiny);
