@@ -1,0 +1,141 @@
+using Migu.Core;
+using Migu.Models.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Migu.Models.Roberta;
+
+/// <summary>
+/// RoBERTa with a classification head on the &lt;s&gt; token (transformers'
+/// RobertaForSequenceClassification): logits (B, num_labels) and, given labels (B), the
+/// cross-entropy (single-label), or the mean squared error when num_labels is 1 (regression).
+/// </summary>
+public sealed class RobertaForSequenceClassification : LanguageModel
+{
+    public const string ArchitectureName = "RobertaForSequenceClassification";
+
+    // Field names are the checkpoint keys.
+    private readonly RobertaModel roberta;
+    private readonly RobertaClassificationHead classifier;
+
+    /// <summary>A freshly initialised model (as transformers initialises one) on <paramref name="device"/>.</summary>
+    public RobertaForSequenceClassification(RobertaConfig config, Device? device = null)
+        : base(nameof(RobertaForSequenceClassification))
+    {
+        config.Validate(ArchitectureName);
+        Config = config with { Architecture = ArchitectureName };
+        roberta = new RobertaModel(Config, device);
+        classifier = new RobertaClassificationHead(Config, device);
+        RegisterComponents();
+        RobertaWeights.Initialize(this, Config);
+    }
+
+    public RobertaConfig Config { get; }
+
+    public override ModelFamily Family => ModelFamily.Roberta;
+
+    public override string ConfigJson => Config.ToJson();
+
+    /// <summary>Loads a saved classifier (config.json with its labels, and weights including <c>classifier.*</c>).</summary>
+    public static RobertaForSequenceClassification FromPretrained(string directory, Device? device = null)
+    {
+        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
+        var model = new RobertaForSequenceClassification(config, device);
+        try
+        {
+            ModelCheckpoint.LoadWeights(model, directory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// A classifier for <paramref name="labels"/> on top of the encoder of any RoBERTa checkpoint
+    /// (e.g. roberta-base's masked LM): the encoder is loaded, the head is freshly initialised,
+    /// as transformers does when it reports the classifier weights as newly initialised.
+    /// </summary>
+    public static RobertaForSequenceClassification FromEncoder(string directory, IReadOnlyList<string> labels, Device? device = null)
+    {
+        if (labels.Count == 0)
+        {
+            throw new MiguUserException($"RoBERTa classifier for {directory}: at least one label is needed");
+        }
+
+        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)))
+            with { NumLabels = labels.Count, Id2Label = [.. labels] };
+        var model = new RobertaForSequenceClassification(config, device);
+        Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
+        try
+        {
+            const string Prefix = "roberta.";
+            var encoderState = state.Where(kv => kv.Key.StartsWith(Prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[Prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+            StateDictBinder.Load(model.roberta, encoderState, directory, ignorable: key => RobertaWeights.IsIgnorable(Prefix + key));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+
+        return model;
+    }
+
+    public override bool IsIgnorableCheckpointKey(string key) => RobertaWeights.IsIgnorable(key);
+
+    public override ModelOutput forward(ModelBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        Tensor hidden;
+        using (TokenMask.Use(batch.AttentionMask))
+        {
+            hidden = roberta.Forward(batch.InputIds, batch.AttentionMask); // (B, T, C)
+        }
+
+        Tensor logits;
+        using (TokenMask.Use(null))
+        {
+            // The head sees one <s> row per sequence, none of them padding.
+            logits = classifier.Forward(hidden); // (B, num_labels)
+        }
+
+        Tensor? loss = batch.Labels is null ? null : Loss(logits, batch.Labels);
+        return new ModelOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
+    }
+
+    public override Tensor Generate(Tensor inputIds, Tensor? attentionMask, int maxNewTokens) =>
+        throw new MiguUserException("RoBERTa is an encoder; it does not generate");
+
+    private Tensor Loss(Tensor logits, Tensor labels)
+    {
+        long batch = logits.shape[0];
+        if (labels.numel() != batch)
+        {
+            throw new MiguUserException($"RoBERTa classifier: expected one label per sequence ({batch}), got [{string.Join(", ", labels.shape)}]");
+        }
+
+        if (Config.NumLabels == 1)
+        {
+            return nn.functional.mse_loss(logits.reshape(-1), labels.to(logits.dtype, logits.device).reshape(-1));
+        }
+
+        if (labels.is_floating_point())
+        {
+            throw new MiguUserException("RoBERTa classifier: single-label classification needs integer class labels");
+        }
+
+        return nn.functional.cross_entropy(logits, labels.to(ScalarType.Int64, logits.device).reshape(-1));
+    }
+}
