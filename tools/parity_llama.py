@@ -201,7 +201,10 @@ def presets():
 def check_saved(model_dir, fixture_json, name):
     """Loads a Migu.NET-saved directory with transformers and compares logits and generation."""
     rec = json.load(open(fixture_json))[name]
-    model = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    model, info = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32, output_loading_info=True)
+    model.eval()
+    problems = {k: v for k, v in info.items() if v}
+    print(f"check {name}: loading info problems: {problems}")
     with torch.no_grad():
         logits = model(input_ids=torch.tensor(FWD_IDS), attention_mask=torch.tensor(FWD_MASK)).logits
     diff = (logits.reshape(-1) - torch.tensor(rec["forward"]["logits"])).abs().max().item()
@@ -211,7 +214,7 @@ def check_saved(model_dir, fixture_json, name):
     print(f"check {name}: config {type(model.config).__name__} rope {model.config.rope_parameters} "
           f"tie {model.config.tie_word_embeddings} eos {model.generation_config.eos_token_id}")
     print(f"check {name}: max |dlogits| {diff:.2e}, generation identical: {same} {gen}")
-    return diff < 1e-4 and same
+    return diff < 1e-4 and same and not problems
 
 
 def main():

@@ -157,27 +157,27 @@ public sealed record LlamaConfig
             w.WriteNumber("head_dim", HeadDim);
             w.WriteString("hidden_act", "silu");
             w.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
-            w.WriteNumber("initializer_range", InitializerRange);
-            w.WriteNumber("rms_norm_eps", RmsNormEps);
+            WriteFloat(w, "initializer_range", InitializerRange);
+            WriteFloat(w, "rms_norm_eps", RmsNormEps);
             w.WriteStartObject("rope_parameters");
             w.WriteString("rope_type", RopeTypeName(RopeType));
-            w.WriteNumber("rope_theta", RopeTheta);
+            WriteFloat(w, "rope_theta", RopeTheta);
             if (RopeType != LlamaRopeType.Default)
             {
-                w.WriteNumber("factor", RopeFactor);
+                WriteFloat(w, "factor", RopeFactor);
             }
 
             if (RopeType == LlamaRopeType.Llama3)
             {
-                w.WriteNumber("low_freq_factor", RopeLowFreqFactor);
-                w.WriteNumber("high_freq_factor", RopeHighFreqFactor);
+                WriteFloat(w, "low_freq_factor", RopeLowFreqFactor);
+                WriteFloat(w, "high_freq_factor", RopeHighFreqFactor);
                 w.WriteNumber("original_max_position_embeddings", RopeOriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings);
             }
 
             w.WriteEndObject();
             w.WriteBoolean("tie_word_embeddings", TieWordEmbeddings);
             w.WriteBoolean("attention_bias", AttentionBias);
-            w.WriteNumber("attention_dropout", AttentionDropout);
+            WriteFloat(w, "attention_dropout", AttentionDropout);
             w.WriteBoolean("mlp_bias", MlpBias);
             w.WriteNumber("pretraining_tp", 1);
             w.WriteBoolean("use_cache", true);
@@ -285,6 +285,19 @@ public sealed record LlamaConfig
         {
             throw new CheckpointException($"{reader.Source}: '{key}' must be an integer or a list of integers", ex);
         }
+    }
+
+    /// <summary>A float as Python writes it (8.0, not 8), so transformers reads a float where it expects one.</summary>
+    private static void WriteFloat(Utf8JsonWriter w, string name, double value)
+    {
+        string text = value.ToString("R", CultureInfo.InvariantCulture);
+        if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal))
+        {
+            text += ".0";
+        }
+
+        w.WritePropertyName(name);
+        w.WriteRawValue(text);
     }
 
     private static void WriteId(Utf8JsonWriter w, string name, long? id)
