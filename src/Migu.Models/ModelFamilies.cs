@@ -1,4 +1,5 @@
 using Migu.Models.Checkpoints;
+using Migu.Models.Llama;
 using Migu.Models.Roberta;
 using static TorchSharp.torch;
 
@@ -7,19 +8,22 @@ namespace Migu.Models;
 /// <summary>The model_type → class table and the preset table of every family.</summary>
 internal static class ModelFamilies
 {
-    private static readonly string[] Supported = ["roberta"];
+    private static readonly string[] Supported = ["roberta", "llama"];
 
     /// <summary>Every preset name, in family order.</summary>
-    public static IEnumerable<string> PresetNames => RobertaPresets.All.Keys;
+    public static IEnumerable<string> PresetNames => RobertaPresets.All.Keys.Concat(LlamaPresets.All.Keys);
 
-    /// <summary>An untrained model of the class config.json names (weights are loaded by the caller).</summary>
-    public static LanguageModel Create(ConfigReader config, Device? device)
+    /// <summary>The model of the class config.json names, with the directory's weights (and family extras such as generation_config.json).</summary>
+    public static LanguageModel LoadPretrained(string directory, ConfigReader config, Device? device)
     {
         string type = config.String("model_type")
             ?? throw new CheckpointException($"{config.Source}: missing 'model_type'");
         return type switch
         {
-            "roberta" => CreateRoberta(RobertaConfig.FromConfig(config), device),
+            "roberta" => RobertaConfig.FromConfig(config).Architecture == "RobertaForSequenceClassification"
+                ? RobertaForSequenceClassification.FromPretrained(directory, device)
+                : RobertaForMaskedLM.FromPretrained(directory, device),
+            "llama" => LlamaForCausalLM.FromPretrained(directory, device),
             _ => throw new CheckpointException($"{config.Source}: model_type '{type}' is not supported (supported: {string.Join(", ", Supported)})"),
         };
     }
@@ -27,7 +31,19 @@ internal static class ModelFamilies
     /// <summary>A randomly initialised model of a named preset.</summary>
     public static bool TryCreatePreset(string name, Device? device, out LanguageModel? model)
     {
-        model = RobertaPresets.All.TryGetValue(name, out RobertaConfig? roberta) ? CreateRoberta(roberta, device) : null;
+        if (RobertaPresets.All.TryGetValue(name, out RobertaConfig? roberta))
+        {
+            model = CreateRoberta(roberta, device);
+        }
+        else if (LlamaPresets.All.TryGetValue(name, out LlamaConfig? llama))
+        {
+            model = new LlamaForCausalLM(llama, device);
+        }
+        else
+        {
+            model = null;
+        }
+
         return model is not null;
     }
 

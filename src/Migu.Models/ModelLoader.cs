@@ -17,8 +17,7 @@ public static class ModelLoader
         if (File.Exists(config))
         {
             ConfigReader reader = ConfigReader.FromFile(config);
-            LanguageModel model = ModelFamilies.Create(reader, device);
-            ModelCheckpoint.LoadWeights(model, directoryOrPreset);
+            LanguageModel model = ModelFamilies.LoadPretrained(directoryOrPreset, reader, device);
             model.eval();
             return model;
         }
