@@ -1,0 +1,147 @@
+using Migu.Core;
+
+namespace Migu.Models.Tokenizers;
+
+/// <summary>
+/// Minimal editing of a SentencePiece ModelProto (protobuf) so that Microsoft.ML.Tokenizers can load
+/// it. T5's spiece.model has no BOS piece (trainer_spec.bos_id = −1) and the library refuses such
+/// files; we point bos_id at an existing control piece (T5's &lt;pad&gt;) and never ask the library to
+/// add a BOS. Only the TrainerSpec's field is rewritten; every other byte is kept as it was.
+/// </summary>
+internal static class SentencePieceModelFile
+{
+    private const int TrainerSpecField = 2; // ModelProto.trainer_spec
+    private const int BosIdField = 41;      // TrainerSpec.bos_id
+    private const int PadIdField = 43;      // TrainerSpec.pad_id
+
+    /// <summary>The model bytes with a missing bos_id replaced by pad_id (or 0); the bytes unchanged when bos_id is set.</summary>
+    public static byte[] WithBosId(byte[] model, string path)
+    {
+        var output = new List<byte>(model.Length + 16);
+        int i = 0;
+        while (i < model.Length)
+        {
+            int fieldStart = i;
+            ulong tag = ReadVarint(model, ref i, path);
+            int field = (int)(tag >> 3);
+            int wire = (int)(tag & 7);
+            if (field == TrainerSpecField && wire == 2)
+            {
+                int length = checked((int)ReadVarint(model, ref i, path));
+                Check(i + length <= model.Length, path);
+                byte[] spec = PatchTrainerSpec(model.AsSpan(i, length), path);
+                WriteVarint(output, tag);
+                WriteVarint(output, (ulong)spec.Length);
+                output.AddRange(spec);
+                i += length;
+            }
+            else
+            {
+                SkipValue(model, ref i, wire, path);
+                output.AddRange(model.AsSpan(fieldStart, i - fieldStart));
+            }
+        }
+
+        return [.. output];
+    }
+
+    private static byte[] PatchTrainerSpec(ReadOnlySpan<byte> spec, string path)
+    {
+        byte[] bytes = spec.ToArray();
+        long bos = 1; // proto default for bos_id
+        long pad = -1;
+        int i = 0;
+        while (i < bytes.Length)
+        {
+            ulong tag = ReadVarint(bytes, ref i, path);
+            int field = (int)(tag >> 3);
+            int wire = (int)(tag & 7);
+            if (wire == 0 && field is BosIdField or PadIdField)
+            {
+                long value = (int)ReadVarint(bytes, ref i, path); // int32, negative ones as 10-byte varints
+                if (field == BosIdField)
+                {
+                    bos = value;
+                }
+                else
+                {
+                    pad = value;
+                }
+            }
+            else
+            {
+                SkipValue(bytes, ref i, wire, path);
+            }
+        }
+
+        if (bos >= 0)
+        {
+            return bytes;
+        }
+
+        // A later occurrence of a scalar field wins in protobuf, so appending is enough.
+        var patched = new List<byte>(bytes);
+        WriteVarint(patched, (BosIdField << 3) | 0);
+        WriteVarint(patched, (ulong)Math.Max(pad, 0));
+        return [.. patched];
+    }
+
+    private static ulong ReadVarint(byte[] bytes, ref int i, string path)
+    {
+        ulong value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            Check(i < bytes.Length, path);
+            byte b = bytes[i++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        throw new MiguUserException($"{path}: not a SentencePiece model (bad protobuf varint).");
+    }
+
+    private static void SkipValue(byte[] bytes, ref int i, int wire, string path)
+    {
+        switch (wire)
+        {
+            case 0:
+                ReadVarint(bytes, ref i, path);
+                break;
+            case 1:
+                i += 8;
+                break;
+            case 2:
+                i += checked((int)ReadVarint(bytes, ref i, path));
+                break;
+            case 5:
+                i += 4;
+                break;
+            default:
+                throw new MiguUserException($"{path}: not a SentencePiece model (protobuf wire type {wire}).");
+        }
+
+        Check(i <= bytes.Length, path);
+    }
+
+    private static void WriteVarint(List<byte> output, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            output.Add((byte)(value | 0x80));
+            value >>= 7;
+        }
+
+        output.Add((byte)value);
+    }
+
+    private static void Check(bool ok, string path)
+    {
+        if (!ok)
+        {
+            throw new MiguUserException($"{path}: not a SentencePiece model (truncated protobuf).");
+        }
+    }
+}
