@@ -10,6 +10,7 @@ namespace Migu.Models.Tokenizers;
 /// </summary>
 internal static class SentencePieceModelFile
 {
+    private const int PiecesField = 1;      // ModelProto.pieces
     private const int TrainerSpecField = 2; // ModelProto.trainer_spec
     private const int BosIdField = 41;      // TrainerSpec.bos_id
     private const int PadIdField = 43;      // TrainerSpec.pad_id
@@ -43,6 +44,25 @@ internal static class SentencePieceModelFile
         }
 
         return [.. output];
+    }
+
+    /// <summary>The number of pieces (ModelProto.pieces entries): the ids 0 … n−1 the model owns.</summary>
+    public static int PieceCount(byte[] model, string path)
+    {
+        int count = 0;
+        int i = 0;
+        while (i < model.Length)
+        {
+            ulong tag = ReadVarint(model, ref i, path);
+            if ((tag >> 3) == PiecesField)
+            {
+                count++;
+            }
+
+            SkipValue(model, ref i, (int)(tag & 7), path);
+        }
+
+        return count;
     }
 
     private static byte[] PatchTrainerSpec(ReadOnlySpan<byte> spec, string path)
@@ -114,7 +134,8 @@ internal static class SentencePieceModelFile
                 i += 8;
                 break;
             case 2:
-                i += checked((int)ReadVarint(bytes, ref i, path));
+                int length = checked((int)ReadVarint(bytes, ref i, path)); // read before adding: i moves
+                i += length;
                 break;
             case 5:
                 i += 4;

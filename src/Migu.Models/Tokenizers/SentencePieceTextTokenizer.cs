@@ -149,8 +149,19 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
             return;
         }
 
-        ids.AddRange(_model.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false,
-            considerPreTokenization: true, considerNormalization: true));
+        // The library emits one unk per unknown character; tokenizers' Unigram (and SentencePiece)
+        // fuse a run of them into one.
+        int? previous = null;
+        foreach (int id in _model.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false,
+            considerPreTokenization: true, considerNormalization: true))
+        {
+            if (id != _model.UnknownId || previous != id)
+            {
+                ids.Add(id);
+            }
+
+            previous = id;
+        }
     }
 
     private void EncodeLlama(string segment, bool prepend, List<int> ids)

@@ -67,7 +67,7 @@ public static class TokenizerLoader
 
     private static SentencePieceTextTokenizer LoadT5(string path, JsonElement? json, string jsonPath, TokenizerConfig config)
     {
-        SentencePieceTokenizer model = OpenSentencePiece(path);
+        (SentencePieceTokenizer model, int pieceCount) = OpenSentencePiece(path);
         IReadOnlyDictionary<string, int> vocab = model.Vocabulary;
         List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root) : [];
         if (added.Count == 0)
@@ -84,7 +84,7 @@ public static class TokenizerLoader
             int extra = config.Int("extra_ids") ?? 100;
             for (int i = 0; i < extra; i++)
             {
-                added.Add(new AddedToken(vocab.Count + extra - 1 - i, $"<extra_id_{i}>", Special: true));
+                added.Add(new AddedToken(pieceCount + extra - 1 - i, $"<extra_id_{i}>", Special: true));
             }
         }
 
@@ -114,7 +114,7 @@ public static class TokenizerLoader
 
     private static SentencePieceTextTokenizer LoadLlama(string path, JsonElement? json, string jsonPath, TokenizerConfig config)
     {
-        SentencePieceTokenizer model = OpenSentencePiece(path);
+        (SentencePieceTokenizer model, _) = OpenSentencePiece(path);
         IReadOnlyDictionary<string, int> vocab = model.Vocabulary;
         List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root) : [];
         if (added.Count == 0)
@@ -183,13 +183,15 @@ public static class TokenizerLoader
         return config.Bool("legacy") == true ? (true, true) : (false, false);
     }
 
-    private static SentencePieceTokenizer OpenSentencePiece(string path)
+    private static (SentencePieceTokenizer Model, int PieceCount) OpenSentencePiece(string path)
     {
-        byte[] bytes = SentencePieceModelFile.WithBosId(File.ReadAllBytes(path), path);
+        byte[] original = File.ReadAllBytes(path);
+        byte[] bytes = SentencePieceModelFile.WithBosId(original, path);
         try
         {
             using var stream = new MemoryStream(bytes);
-            return SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+            return (SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false),
+                SentencePieceModelFile.PieceCount(original, path));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or Google.Protobuf.InvalidProtocolBufferException)
         {
