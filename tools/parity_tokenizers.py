@@ -13,6 +13,11 @@ out, as Hub checkpoints carry it. Reference ids come from AutoTokenizer.from_pre
 the tokenizer a user of transformers gets, for a set of hard strings, with and without special
 tokens, plus tokens and decoded text (skipping specials and not).
 
+Variants of the Llama 2 model check the options that change special tokens and the "▁" prefix:
+llama2_bos (add_bos_token), llama2_legacy (legacy, add_bos_token, add_eos_token), llama2_hub (a
+Hub-style tokenizer.json: normalizer Prepend + Replace, BOS template); roberta_prefix sets
+add_prefix_space. 24 seeded random strings join the hard ones.
+
 Usage: python3 tools/parity_tokenizers.py OUTDIR
 """
 import io
@@ -64,6 +69,23 @@ HARD = [
     "zebra xylophone quartz",
 ]
 
+
+
+def fuzz_strings(count=24, seed=1234):
+    """Random mixes of words, whitespace kinds, accents, combining marks, CJK, emoji and astral letters."""
+    import random
+    rng = random.Random(seed)
+    parts = ["the", "Hello", "world", "learning", "tokens", "don't", "WE'LL", "x", "qu", " ", "  ", "   ", "\n", "\n\n",
+             "\t", "\r\n", "\u00a0", "\u3000", "é", "e\u0301", "ß", "ﬁ", "Ü", "日本", "中文", "の", "😀", "🎉", "👍🏽",
+             "𝐀𝐁", "𠀀", "12345", "3.14", "0", "...", "—", "«»", "$%", "(", ")", "'s", "!?", "_", "-", "#"]
+    out = []
+    for _ in range(count):
+        out.append("".join(rng.choice(parts) for _ in range(rng.randint(3, 10))))
+    return out
+
+
+HARD = HARD + fuzz_strings()
+
 # Per-family strings that contain special tokens in the text.
 SPECIAL_TEXT = {
     "t5": ["hello <extra_id_0> world </s>", "<pad>x", "a</s>b"],
@@ -72,6 +94,11 @@ SPECIAL_TEXT = {
     "gpt2json": ["a <|endoftext|> b", "<|endoftext|>"],
     "roberta": ["a <mask> b", "<s>x</s>", "hello <mask>"],
 }
+SPECIAL_TEXT["llama2_bos"] = SPECIAL_TEXT["llama2"]
+SPECIAL_TEXT["llama2_legacy"] = SPECIAL_TEXT["llama2"]
+SPECIAL_TEXT["llama2_hub"] = SPECIAL_TEXT["llama2"] + ["  two leading spaces"]
+SPECIAL_TEXT["roberta_prefix"] = SPECIAL_TEXT["roberta"]
+LLAMA2_MODEL = {}
 
 
 def record(tok, strings):
@@ -186,6 +213,46 @@ def build_llama2(root, golden):
     tok.save_pretrained(out)
     finish("llama2", out, golden, [os.path.join(src, "tokenizer.model")])
     golden["llama2"]["build_notes"] = errors
+    LLAMA2_MODEL["src"] = src
+
+
+def build_llama2_variant(name, root, golden, **kwargs):
+    """The same model with LlamaTokenizer options set, as a user or a Hub config would."""
+    from transformers import LlamaTokenizer
+    src = LLAMA2_MODEL["src"]
+    tok = LlamaTokenizer.from_pretrained(src, **kwargs)
+    out = os.path.join(root, name)
+    tok.save_pretrained(out)
+    finish(name, out, golden, [os.path.join(src, "tokenizer.model")])
+    golden[name]["options"] = {k: v for k, v in kwargs.items()}
+
+
+def build_llama2_hub(root, golden):
+    """A Hub-style Llama 2 tokenizer.json (normalizer Prepend + Replace, no pre-tokenizer, BOS template)."""
+    src_dir = os.path.join(root, "llama2")
+    out = os.path.join(root, "llama2_hub")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(src_dir, "tokenizer.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    spec["normalizer"] = {"type": "Sequence", "normalizers": [
+        {"type": "Prepend", "prepend": "\u2581"},
+        {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+    spec["pre_tokenizer"] = None
+    spec["post_processor"] = {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+        "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                 {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+        "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}}
+    with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(spec, f, ensure_ascii=False)
+    config = {"add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
+              "unk_token": "<unk>", "pad_token": None, "legacy": False, "clean_up_tokenization_spaces": False,
+              "tokenizer_class": "LlamaTokenizer", "model_max_length": 4096}
+    with open(os.path.join(out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f)
+    shutil.copyfile(os.path.join(src_dir, "tokenizer.model"), os.path.join(out, "tokenizer.model"))
+    finish("llama2_hub", out, golden)
 
 
 LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
@@ -262,6 +329,19 @@ def build_roberta(root, golden):
     finish("roberta", out, golden)
     # The same from vocab.json + merges.txt alone, the RoBERTa loader's path.
     golden["roberta"]["cases_from_vocab_merges"] = record(tok, HARD + SPECIAL_TEXT["roberta"])
+    LLAMA2_MODEL["roberta_raw"] = raw
+
+
+def build_roberta_prefix(root, golden):
+    from transformers import RobertaTokenizer
+    tok = RobertaTokenizer.from_pretrained(LLAMA2_MODEL["roberta_raw"], add_prefix_space=True)
+    out = os.path.join(root, "roberta_prefix")
+    tok.save_pretrained(out)
+    for name in ("vocab.json", "merges.txt"):
+        if not os.path.exists(os.path.join(out, name)):
+            shutil.copyfile(os.path.join(LLAMA2_MODEL["roberta_raw"], name), os.path.join(out, name))
+    finish("roberta_prefix", out, golden)
+    golden["roberta_prefix"]["cases_from_vocab_merges"] = record(tok, HARD + SPECIAL_TEXT["roberta_prefix"])
 
 
 def main():
@@ -272,7 +352,12 @@ def main():
     golden = {"versions": {"transformers": transformers.__version__, "tokenizers": tokenizers.__version__}}
     failures = {}
     for name, build in (("t5", build_t5), ("llama2", build_llama2), ("llama3", build_llama3),
-                        ("gpt2json", build_gpt2json), ("roberta", build_roberta)):
+                        ("gpt2json", build_gpt2json), ("roberta", build_roberta),
+                        ("llama2_bos", lambda r, g: build_llama2_variant("llama2_bos", r, g, add_bos_token=True)),
+                        ("llama2_legacy", lambda r, g: build_llama2_variant(
+                            "llama2_legacy", r, g, legacy=True, add_bos_token=True, add_eos_token=True)),
+                        ("llama2_hub", build_llama2_hub),
+                        ("roberta_prefix", build_roberta_prefix)):
         try:
             build(root, golden)
             print(name, "ok", golden[name]["files"], golden[name]["tokenizer"])
@@ -283,10 +368,9 @@ def main():
     shutil.rmtree(os.path.join(root, "_work"), ignore_errors=True)
     with open(os.path.join(root, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
-    for name in ("t5", "llama2", "llama3", "roberta"):
-        if name in golden:
-            for case in golden[name]["cases"][:6]:
-                print(name, repr(case["text"]), case["ids"], repr(case["decoded_skip"]))
+    for name in golden:
+        if name not in ("versions", "failures"):
+            print(name, golden[name]["files"], golden[name]["tokenizer"])
 
 
 if __name__ == "__main__":

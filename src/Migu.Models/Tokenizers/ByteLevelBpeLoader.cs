@@ -11,13 +11,7 @@ internal static class ByteLevelBpeLoader
     {
         JsonElement model = root.GetProperty("model");
         Dictionary<string, int> vocab = ReadVocab(model.GetProperty("vocab"), path);
-        var merges = new List<(string, string)>();
-        foreach (JsonElement m in model.GetProperty("merges").EnumerateArray())
-        {
-            merges.Add(m.ValueKind == JsonValueKind.Array
-                ? (m[0].GetString() ?? "", m[1].GetString() ?? "")
-                : SplitMerge(m.GetString() ?? "", path));
-        }
+        List<(string, string)> merges = ReadMerges(model.GetProperty("merges"), path);
 
         List<AddedToken> added = TokenizerJson.AddedTokens(root);
         int? unk = model.TryGetProperty("unk_token", out JsonElement u) && u.ValueKind == JsonValueKind.String
@@ -87,6 +81,20 @@ internal static class ByteLevelBpeLoader
             EosTokenId = Id("eos_token", "</s>"),
             PadTokenId = Id("pad_token", "<pad>"),
         });
+    }
+
+    /// <summary>tokenizer.json merges in either form: "a b" strings (older files) or [a, b] pairs.</summary>
+    public static List<(string, string)> ReadMerges(JsonElement merges, string path)
+    {
+        var result = new List<(string, string)>();
+        foreach (JsonElement m in merges.EnumerateArray())
+        {
+            result.Add(m.ValueKind == JsonValueKind.Array
+                ? (m[0].GetString() ?? "", m[1].GetString() ?? "")
+                : SplitMerge(m.GetString() ?? "", path));
+        }
+
+        return result;
     }
 
     private static void AddPreTokenizer(JsonElement pre, List<IPreTokenizerStep> steps, string path)

@@ -65,6 +65,61 @@ internal static class SentencePieceModelFile
         return count;
     }
 
+    /// <summary>The pieces in id order: text, score and type (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte).</summary>
+    public static List<(string Piece, float Score, int Type)> ReadPieces(byte[] model, string path)
+    {
+        var pieces = new List<(string, float, int)>();
+        int i = 0;
+        while (i < model.Length)
+        {
+            ulong tag = ReadVarint(model, ref i, path);
+            int wire = (int)(tag & 7);
+            if ((tag >> 3) != PiecesField || wire != 2)
+            {
+                SkipValue(model, ref i, wire, path);
+                continue;
+            }
+
+            int length = checked((int)ReadVarint(model, ref i, path));
+            int end = i + length;
+            Check(end <= model.Length, path);
+            string piece = "";
+            float score = 0;
+            int type = 1; // NORMAL is the proto default
+            while (i < end)
+            {
+                ulong inner = ReadVarint(model, ref i, path);
+                int field = (int)(inner >> 3);
+                int innerWire = (int)(inner & 7);
+                if (field == 1 && innerWire == 2)
+                {
+                    int n = checked((int)ReadVarint(model, ref i, path));
+                    Check(i + n <= end, path);
+                    piece = System.Text.Encoding.UTF8.GetString(model, i, n);
+                    i += n;
+                }
+                else if (field == 2 && innerWire == 5)
+                {
+                    Check(i + 4 <= end, path);
+                    score = BitConverter.ToSingle(model, i); // protobuf fixed32 is little-endian, as .NET on x64/arm64
+                    i += 4;
+                }
+                else if (field == 3 && innerWire == 0)
+                {
+                    type = (int)ReadVarint(model, ref i, path);
+                }
+                else
+                {
+                    SkipValue(model, ref i, innerWire, path);
+                }
+            }
+
+            pieces.Add((piece, score, type));
+        }
+
+        return pieces;
+    }
+
     private static byte[] PatchTrainerSpec(ReadOnlySpan<byte> spec, string path)
     {
         byte[] bytes = spec.ToArray();

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace Migu.Models.Tokenizers;
 
@@ -15,15 +14,22 @@ internal enum SentencePieceStyle
 
 internal sealed class SentencePieceSettings
 {
+    /// <summary>Encodes one prepared segment (T5: raw text; Llama: "▁"-escaped) and appends its ids.</summary>
+    public required Action<string, List<int>> EncodeSegment { get; init; }
+
+    /// <summary>id → piece text, for decoding.</summary>
+    public required IReadOnlyDictionary<int, string> Pieces { get; init; }
+
     public required SentencePieceStyle Style { get; init; }
 
     public required IReadOnlyList<AddedToken> AddedTokens { get; init; }
 
-    /// <summary>Llama: prepend "▁" to every segment between added tokens (legacy), not only to the text's first.</summary>
+    /// <summary>Llama: prepend "▁" to the text's first segment (unless it starts with a space).</summary>
+    public bool PrependFirstSegment { get; init; } = true;
+
+    /// <summary>Llama legacy: prepend "▁" to every segment between added tokens, not only to the first.</summary>
     public bool PrependEverySegment { get; init; }
 
-    /// <summary>Llama legacy files: prepend "▁" even to a segment that already starts with a space.</summary>
-    public bool PrependEvenAfterSpace { get; init; }
 
     public IReadOnlyList<int> Prefix { get; init; } = [];
 
@@ -39,8 +45,10 @@ internal sealed class SentencePieceSettings
 }
 
 /// <summary>
-/// T5 (unigram) and Llama 2 (BPE with byte fallback) SentencePiece models, encoded by
-/// Microsoft.ML.Tokenizers' SentencePieceTokenizer. Added tokens (&lt;s&gt;, &lt;/s&gt;, &lt;extra_id_N&gt; …) are
+/// T5 (unigram) and Llama 2 (BPE with byte fallback) SentencePiece models. T5 is encoded by
+/// Microsoft.ML.Tokenizers' SentencePieceTokenizer; Llama 2 by our BPE over the model's merges, since
+/// the library breaks ties between equal-score merges differently from SentencePiece and transformers
+/// (a run of three spaces: "▁" "▁▁" instead of "▁▁" "▁"). Added tokens (&lt;s&gt;, &lt;/s&gt;, &lt;extra_id_N&gt; …) are
 /// cut out of the text first and the "▁" prefix rules and decoding follow transformers' tokenizer.json
 /// (Metaspace pre-tokenizer and decoder), which differ from the library's own in those places.
 /// </summary>
@@ -48,25 +56,18 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
 {
     private const char Meta = '\u2581'; // "▁"
 
-    private readonly SentencePieceTokenizer _model;
     private readonly SentencePieceSettings _settings;
     private readonly AddedTokenSplitter _splitter;
     private readonly Dictionary<int, AddedToken> _addedById;
-    private readonly Dictionary<int, string> _pieces;
+    private readonly IReadOnlyDictionary<int, string> _pieces;
 
-    internal SentencePieceTextTokenizer(SentencePieceTokenizer model, SentencePieceSettings settings)
+    internal SentencePieceTextTokenizer(SentencePieceSettings settings)
     {
-        _model = model;
         _settings = settings;
         _splitter = new AddedTokenSplitter(settings.AddedTokens);
         _addedById = settings.AddedTokens.GroupBy(t => t.Id).ToDictionary(g => g.Key, g => g.First());
-        _pieces = new Dictionary<int, string>(model.Vocabulary.Count);
-        foreach ((string piece, int id) in model.Vocabulary)
-        {
-            _pieces[id] = piece;
-        }
-
-        int maxId = _pieces.Keys.Max();
+        _pieces = settings.Pieces;
+        int maxId = _pieces.Count == 0 ? -1 : _pieces.Keys.Max();
         foreach (AddedToken token in settings.AddedTokens)
         {
             maxId = Math.Max(maxId, token.Id);
@@ -106,7 +107,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
             }
             else
             {
-                EncodeLlama(segment.Text, segment.Start == 0 || _settings.PrependEverySegment, ids);
+                EncodeLlama(segment.Text, (segment.Start == 0 && _settings.PrependFirstSegment) || _settings.PrependEverySegment, ids);
             }
         }
 
@@ -144,23 +145,9 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     private void EncodeT5(string segment, List<int> ids)
     {
         // Whitespace-only segments give nothing (WhitespaceSplit leaves no word).
-        if (string.IsNullOrWhiteSpace(segment))
+        if (!string.IsNullOrWhiteSpace(segment))
         {
-            return;
-        }
-
-        // The library emits one unk per unknown character; tokenizers' Unigram (and SentencePiece)
-        // fuse a run of them into one.
-        int? previous = null;
-        foreach (int id in _model.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false,
-            considerPreTokenization: true, considerNormalization: true))
-        {
-            if (id != _model.UnknownId || previous != id)
-            {
-                ids.Add(id);
-            }
-
-            previous = id;
+            _settings.EncodeSegment(segment, ids);
         }
     }
 
@@ -172,13 +159,12 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         }
 
         string escaped = segment.Replace(' ', Meta);
-        if (prepend && (escaped[0] != Meta || _settings.PrependEvenAfterSpace))
+        if (prepend && escaped[0] != Meta)
         {
             escaped = Meta + escaped;
         }
 
-        ids.AddRange(_model.EncodeToIds(escaped, addBeginningOfSentence: false, addEndOfSentence: false,
-            considerPreTokenization: false, considerNormalization: false));
+        _settings.EncodeSegment(escaped, ids);
     }
 
     /// <summary>tokenizers' Metaspace decoder: "▁" reads as a space, except in the first token, where it is dropped.</summary>

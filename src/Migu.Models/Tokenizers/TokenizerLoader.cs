@@ -90,8 +90,10 @@ public static class TokenizerLoader
 
         int? eos = IdOf(config.Token("eos_token") ?? "</s>", added, vocab);
         (List<int> Prefix, List<int> Suffix)? post = json is JsonElement r ? TokenizerJson.PostProcessor(r, jsonPath) : null;
-        return new SentencePieceTextTokenizer(model, new SentencePieceSettings
+        return new SentencePieceTextTokenizer(new SentencePieceSettings
         {
+            EncodeSegment = (segment, ids) => EncodeUnigram(model, segment, ids),
+            Pieces = PiecesById(path),
             Style = SentencePieceStyle.T5,
             AddedTokens = added,
             Prefix = post?.Prefix ?? [],
@@ -114,8 +116,25 @@ public static class TokenizerLoader
 
     private static SentencePieceTextTokenizer LoadLlama(string path, JsonElement? json, string jsonPath, TokenizerConfig config)
     {
-        (SentencePieceTokenizer model, _) = OpenSentencePiece(path);
-        IReadOnlyDictionary<string, int> vocab = model.Vocabulary;
+        byte[] file = File.ReadAllBytes(path);
+        List<(string Piece, float Score, int Type)> pieces = SentencePieceModelFile.ReadPieces(file, path);
+        if (pieces.Count == 0)
+        {
+            throw new MiguUserException($"{path}: not a SentencePiece model (no pieces).");
+        }
+
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            vocab.TryAdd(pieces[i].Piece, i);
+        }
+
+        List<(string, string)> merges = json is JsonElement j && j.TryGetProperty("model", out JsonElement m)
+            && m.TryGetProperty("merges", out JsonElement jm) && jm.ValueKind == JsonValueKind.Array
+            ? ByteLevelBpeLoader.ReadMerges(jm, jsonPath)
+            : SentencePieceMerges.Derive(pieces, vocab);
+        int? unk = pieces.FindIndex(p => p.Type == 2) is int u and >= 0 ? u : null;
+        var bpe = new BytePairModel(vocab, merges, ignoreMerges: false, unk, byteFallback: true, fuseUnk: true);
         List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root) : [];
         if (added.Count == 0)
         {
@@ -134,13 +153,15 @@ public static class TokenizerLoader
         (List<int> Prefix, List<int> Suffix)? post = json is JsonElement r ? TokenizerJson.PostProcessor(r, jsonPath) : null;
         bool addBos = config.Bool("add_bos_token") ?? (post is null || (bos is int b && post.Value.Prefix.Contains(b)));
         bool addEos = config.Bool("add_eos_token") ?? (post is not null && eos is int e && post.Value.Suffix.Contains(e));
-        (bool every, bool evenAfterSpace) = LlamaPrefixRule(json, config);
-        return new SentencePieceTextTokenizer(model, new SentencePieceSettings
+        (bool first, bool every) = LlamaPrefixRule(config);
+        return new SentencePieceTextTokenizer(new SentencePieceSettings
         {
+            EncodeSegment = bpe.Encode,
+            Pieces = vocab.ToDictionary(kv => kv.Value, kv => kv.Key),
             Style = SentencePieceStyle.Llama,
             AddedTokens = added,
+            PrependFirstSegment = first,
             PrependEverySegment = every,
-            PrependEvenAfterSpace = evenAfterSpace,
             Prefix = addBos && bos is int bb ? [bb] : [],
             Suffix = addEos && eos is int ee ? [ee] : [],
             CleanUpTokenizationSpaces = config.Bool("clean_up_tokenization_spaces") ?? false,
@@ -151,36 +172,50 @@ public static class TokenizerLoader
     }
 
     /// <summary>
-    /// Where "▁" goes in front of a segment. Legacy files (normalizer Prepend + Replace) put it before
-    /// every segment between added tokens, even one that starts with a space; Metaspace with
-    /// prepend_scheme "always" before every segment that does not start with one; "first" (transformers'
-    /// legacy=False, the default) only before the text's first segment.
+    /// Where "▁" goes in front of a segment, decided as transformers 5's LlamaTokenizer decides it: from
+    /// tokenizer_config.json's legacy and add_prefix_space, not from tokenizer.json's normalizer or
+    /// pre-tokenizer (the fixtures show it rebuilds those: a Hub-style Prepend normalizer and a saved
+    /// prepend_scheme "always" are both ignored on load). legacy=false (the default): only before the
+    /// text's first segment; legacy=true: before every segment between added tokens; in both cases not
+    /// before one that already starts with a space. add_prefix_space=false: never.
     /// </summary>
-    private static (bool Every, bool EvenAfterSpace) LlamaPrefixRule(JsonElement? json, TokenizerConfig config)
+    private static (bool First, bool Every) LlamaPrefixRule(TokenizerConfig config)
     {
-        if (json is JsonElement root)
+        if (config.Bool("add_prefix_space") == false)
         {
-            if (root.TryGetProperty("normalizer", out JsonElement n) && n.ValueKind == JsonValueKind.Object && n.GetRawText().Contains("\"Prepend\"", StringComparison.Ordinal))
-            {
-                return (true, true);
-            }
-
-            if (root.TryGetProperty("pre_tokenizer", out JsonElement p) && p.ValueKind == JsonValueKind.Object)
-            {
-                string raw = p.GetRawText();
-                if (raw.Contains("\"always\"", StringComparison.Ordinal))
-                {
-                    return (true, false);
-                }
-
-                if (raw.Contains("\"first\"", StringComparison.Ordinal))
-                {
-                    return (false, false);
-                }
-            }
+            return (false, false);
         }
 
-        return config.Bool("legacy") == true ? (true, true) : (false, false);
+        return config.Bool("legacy") == true ? (true, true) : (true, false);
+    }
+
+    /// <summary>id → piece from the model file itself (the library's vocabulary maps two names to T5's id 0).</summary>
+    private static Dictionary<int, string> PiecesById(string path)
+    {
+        List<(string Piece, float Score, int Type)> pieces = SentencePieceModelFile.ReadPieces(File.ReadAllBytes(path), path);
+        var byId = new Dictionary<int, string>(pieces.Count);
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            byId[i] = pieces[i].Piece;
+        }
+
+        return byId;
+    }
+
+    /// <summary>The library's unigram ids for one segment, a run of unknown characters fused into one unk as tokenizers' Unigram and SentencePiece do.</summary>
+    private static void EncodeUnigram(SentencePieceTokenizer model, string segment, List<int> ids)
+    {
+        int? previous = null;
+        foreach (int id in model.EncodeToIds(segment, addBeginningOfSentence: false, addEndOfSentence: false,
+            considerPreTokenization: true, considerNormalization: true))
+        {
+            if (id != model.UnknownId || previous != id)
+            {
+                ids.Add(id);
+            }
+
+            previous = id;
+        }
     }
 
     private static (SentencePieceTokenizer Model, int PieceCount) OpenSentencePiece(string path)

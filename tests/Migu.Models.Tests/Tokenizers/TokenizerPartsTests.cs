@@ -46,6 +46,20 @@ public class TokenizerPartsTests
     }
 
     [Fact]
+    public void Merges_derived_from_a_sentencepiece_bpe_model_equal_the_ones_transformers_wrote()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "llama2");
+        byte[] model = File.ReadAllBytes(Path.Combine(dir, "tokenizer.model"));
+        var pieces = SentencePieceModelFile.ReadPieces(model, "tokenizer.model");
+        Assert.Equal(600, pieces.Count);
+        Assert.Equal(("<unk>", 2), (pieces[0].Piece, pieces[0].Type));
+        var vocab = pieces.Select((p, i) => (p.Piece, i)).ToDictionary(x => x.Piece, x => x.i);
+        var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "tokenizer.json"))).RootElement;
+        var written = ByteLevelBpeLoader.ReadMerges(json.GetProperty("model").GetProperty("merges"), "tokenizer.json");
+        Assert.Equal(written, SentencePieceMerges.Derive(pieces, vocab));
+    }
+
+    [Fact]
     public void Bad_sentencepiece_file_is_a_user_error_naming_it()
     {
         string dir = TempDir();

@@ -10,7 +10,10 @@ namespace Migu.Models.Tests.Tokenizers;
 /// </summary>
 public class TransformersParityTests
 {
-    public static TheoryData<string> Families => new() { "t5", "llama2", "llama3", "gpt2json", "roberta" };
+    public static TheoryData<string> Families => new()
+    {
+        "t5", "llama2", "llama2_bos", "llama2_legacy", "llama2_hub", "llama3", "gpt2json", "roberta", "roberta_prefix",
+    };
 
     [Theory]
     [MemberData(nameof(Families))]
@@ -56,15 +59,17 @@ public class TransformersParityTests
         Assert.Equal(NullableInt(expected, "pad_token_id"), tokenizer.PadTokenId);
     }
 
-    [Fact]
-    public void Roberta_from_vocab_json_and_merges_txt_alone_matches_transformers()
+    [Theory]
+    [InlineData("roberta")]
+    [InlineData("roberta_prefix")]
+    public void Roberta_from_vocab_json_and_merges_txt_alone_matches_transformers(string family)
     {
-        string dir = CopyOf("roberta", "vocab.json", "merges.txt", "tokenizer_config.json");
+        string dir = CopyOf(family, "vocab.json", "merges.txt", "tokenizer_config.json");
         try
         {
             ITextTokenizer tokenizer = TokenizerLoader.Load(dir);
             Assert.Equal(1, tokenizer.PadTokenId);
-            AssertIds(tokenizer, Cases("roberta", "cases_from_vocab_merges"));
+            AssertIds(tokenizer, Cases(family, "cases_from_vocab_merges"));
         }
         finally
         {
