@@ -125,6 +125,10 @@ internal static class ByteLevelBpeLoader
                     : Regex.Escape(pattern.GetProperty("String").GetString() ?? "");
                 steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(regex)));
                 break;
+            case "Digits":
+                // Numbers apart from the rest: each digit alone or runs of digits.
+                steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(Flag(pre, "individual_digits") ? @"\p{N}" : @"\p{N}+")));
+                break;
             default:
                 throw new MiguUserException($"{path}: pre_tokenizer type '{type}' is not supported for byte-level BPE.");
         }

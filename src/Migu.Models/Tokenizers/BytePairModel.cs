@@ -10,7 +10,7 @@ internal sealed class BytePairModel
     private const int CacheLimit = 20_000;
 
     private readonly Dictionary<(string, string), int> _ranks;
-    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     public BytePairModel(IReadOnlyDictionary<string, int> vocab, IEnumerable<(string Left, string Right)> merges, bool ignoreMerges, int? unkId,
         bool byteFallback = false, bool fuseUnk = false)

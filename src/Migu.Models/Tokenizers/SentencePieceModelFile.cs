@@ -12,6 +12,7 @@ internal static class SentencePieceModelFile
 {
     private const int PiecesField = 1;      // ModelProto.pieces
     private const int TrainerSpecField = 2; // ModelProto.trainer_spec
+    private const int ModelTypeField = 3;   // TrainerSpec.model_type
     private const int BosIdField = 41;      // TrainerSpec.bos_id
     private const int PadIdField = 43;      // TrainerSpec.pad_id
 
@@ -44,6 +45,42 @@ internal static class SentencePieceModelFile
         }
 
         return [.. output];
+    }
+
+    /// <summary>trainer_spec.model_type: 1 unigram (the proto default), 2 BPE, 3 word, 4 char.</summary>
+    public static int ModelType(byte[] model, string path)
+    {
+        int i = 0;
+        while (i < model.Length)
+        {
+            ulong tag = ReadVarint(model, ref i, path);
+            int wire = (int)(tag & 7);
+            if ((tag >> 3) == TrainerSpecField && wire == 2)
+            {
+                int length = checked((int)ReadVarint(model, ref i, path));
+                int end = i + length;
+                Check(end <= model.Length, path);
+                int type = 1;
+                while (i < end)
+                {
+                    ulong inner = ReadVarint(model, ref i, path);
+                    if ((inner >> 3) == ModelTypeField && (inner & 7) == 0)
+                    {
+                        type = (int)ReadVarint(model, ref i, path);
+                    }
+                    else
+                    {
+                        SkipValue(model, ref i, (int)(inner & 7), path);
+                    }
+                }
+
+                return type;
+            }
+
+            SkipValue(model, ref i, wire, path);
+        }
+
+        return 1;
     }
 
     /// <summary>The number of pieces (ModelProto.pieces entries): the ids 0 … n−1 the model owns.</summary>

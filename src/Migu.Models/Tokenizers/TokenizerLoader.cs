@@ -123,6 +123,11 @@ public static class TokenizerLoader
             throw new MiguUserException($"{path}: not a SentencePiece model (no pieces).");
         }
 
+        if (SentencePieceModelFile.ModelType(file, path) != 2)
+        {
+            throw new MiguUserException($"{path}: a Llama tokenizer.model must be a SentencePiece BPE model; this one is not (model_type {SentencePieceModelFile.ModelType(file, path)}).");
+        }
+
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < pieces.Count; i++)
         {

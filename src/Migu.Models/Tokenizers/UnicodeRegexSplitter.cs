@@ -20,7 +20,7 @@ internal sealed class UnicodeRegexSplitter
 
     public UnicodeRegexSplitter(string pattern)
     {
-        _regex = new Regex(pattern, RegexOptions.CultureInvariant);
+        _regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
     }
 
     /// <summary>Pieces of <paramref name="text"/>: the matches and, between them, the unmatched gaps (tokenizers' "isolated" split).</summary>

@@ -60,6 +60,46 @@ public class TokenizerPartsTests
     }
 
     [Fact]
+    public void Model_type_is_read_from_the_trainer_spec_and_a_unigram_llama_model_is_refused()
+    {
+        string fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers");
+        Assert.Equal(1, SentencePieceModelFile.ModelType(File.ReadAllBytes(Path.Combine(fixtures, "t5", "spiece.model")), "t5"));
+        Assert.Equal(2, SentencePieceModelFile.ModelType(File.ReadAllBytes(Path.Combine(fixtures, "llama2", "tokenizer.model")), "llama2"));
+        string dir = TempDir();
+        try
+        {
+            File.Copy(Path.Combine(fixtures, "t5", "spiece.model"), Path.Combine(dir, "tokenizer.model"));
+            var e = Assert.Throws<MiguUserException>(() => TokenizerLoader.Load(dir));
+            Assert.Contains("BPE", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Special_tokens_map_names_specials_that_tokenizer_config_leaves_out()
+    {
+        string fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "roberta");
+        string dir = TempDir();
+        try
+        {
+            File.Copy(Path.Combine(fixtures, "vocab.json"), Path.Combine(dir, "vocab.json"));
+            File.Copy(Path.Combine(fixtures, "merges.txt"), Path.Combine(dir, "merges.txt"));
+            File.WriteAllText(Path.Combine(dir, "special_tokens_map.json"), """{"pad_token": {"content": "<unk>"}, "eos_token": "<mask>"}""");
+            ITextTokenizer tokenizer = TokenizerLoader.Load(dir);
+            Assert.Equal(3, tokenizer.PadTokenId);
+            Assert.Equal(4, tokenizer.EosTokenId);
+            Assert.Equal(0, tokenizer.BosTokenId);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Bad_sentencepiece_file_is_a_user_error_naming_it()
     {
         string dir = TempDir();
