@@ -30,7 +30,6 @@ internal sealed class SentencePieceSettings
     /// <summary>Llama legacy: prepend "▁" to every segment between added tokens, not only to the first.</summary>
     public bool PrependEverySegment { get; init; }
 
-
     public IReadOnlyList<int> Prefix { get; init; } = [];
 
     public IReadOnlyList<int> Suffix { get; init; } = [];

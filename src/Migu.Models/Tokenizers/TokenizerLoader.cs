@@ -9,8 +9,10 @@ namespace Migu.Models.Tokenizers;
 /// spiece.model → T5 (SentencePiece unigram); tokenizer.json with a byte-level BPE → that file
 /// (Llama 3, GPT-2, RoBERTa, …); tokenizer.model → Llama 2 (SentencePiece BPE); vocab.json +
 /// merges.txt → RoBERTa. A tokenizer.json that is not byte-level (transformers also saves one for
-/// T5 and Llama 2) is used for its added tokens and post-processor next to the SentencePiece file.
-/// tokenizer_config.json / special_tokens_map.json name the bos/eos/pad tokens and flags.
+/// T5 and Llama 2) gives its added tokens, post-processor and (Llama) merges to the SentencePiece
+/// loader; its normalizer and pre-tokenizer are not read, because transformers 5 rebuilds those
+/// from tokenizer_config.json's flags for these classes. tokenizer_config.json /
+/// special_tokens_map.json name the bos/eos/pad tokens and carry those flags.
 /// </summary>
 public static class TokenizerLoader
 {
