@@ -1,0 +1,166 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Migu.Core;
+
+namespace Migu.Models.Tokenizers;
+
+/// <summary>Builds a <see cref="ByteLevelBpeTokenizer"/> from a tokenizer.json or from GPT-2/RoBERTa-style vocab.json + merges.txt.</summary>
+internal static class ByteLevelBpeLoader
+{
+    public static ByteLevelBpeTokenizer FromTokenizerJson(JsonElement root, string path, TokenizerConfig config)
+    {
+        JsonElement model = root.GetProperty("model");
+        Dictionary<string, int> vocab = ReadVocab(model.GetProperty("vocab"), path);
+        List<(string, string)> merges = ReadMerges(model.GetProperty("merges"), path);
+
+        List<AddedToken> added = TokenizerJson.AddedTokens(root);
+        int? unk = model.TryGetProperty("unk_token", out JsonElement u) && u.ValueKind == JsonValueKind.String
+            ? TokenizerLoader.IdOf(u.GetString(), added, vocab)
+            : null;
+        bool ignoreMerges = model.TryGetProperty("ignore_merges", out JsonElement im) && im.ValueKind == JsonValueKind.True;
+        var steps = new List<IPreTokenizerStep>();
+        AddPreTokenizer(root.GetProperty("pre_tokenizer"), steps, path);
+        (List<int> Prefix, List<int> Suffix)? post = TokenizerJson.PostProcessor(root, path);
+        return new ByteLevelBpeTokenizer(new ByteLevelBpeSettings
+        {
+            Model = new BytePairModel(vocab, merges, ignoreMerges, unk),
+            AddedTokens = added,
+            Normalizer = TokenizerJson.Normalizer(root, path),
+            PreTokenizer = steps,
+            Prefix = post?.Prefix ?? [],
+            Suffix = post?.Suffix ?? [],
+            CleanUpTokenizationSpaces = config.Bool("clean_up_tokenization_spaces") ?? false,
+            BosTokenId = TokenizerLoader.IdOf(config.Token("bos_token"), added, vocab),
+            EosTokenId = TokenizerLoader.IdOf(config.Token("eos_token"), added, vocab),
+            PadTokenId = TokenizerLoader.IdOf(config.Token("pad_token"), added, vocab),
+        });
+    }
+
+    /// <summary>RoBERTa's files: GPT-2 regex, no prefix space unless add_prefix_space, &lt;s&gt; … &lt;/s&gt; around the text.</summary>
+    public static ByteLevelBpeTokenizer FromVocabAndMerges(string vocabPath, string mergesPath, TokenizerConfig config)
+    {
+        Dictionary<string, int> vocab = ReadVocab(TokenizerJson.Parse(vocabPath), vocabPath);
+        var merges = new List<(string, string)>();
+        foreach (string line in File.ReadLines(mergesPath))
+        {
+            if (line.StartsWith("#version", StringComparison.Ordinal) || line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            merges.Add(SplitMerge(line, mergesPath));
+        }
+
+        var added = new List<AddedToken>();
+        var defaults = new (string Key, string Content)[]
+        {
+            ("bos_token", "<s>"), ("pad_token", "<pad>"), ("eos_token", "</s>"), ("unk_token", "<unk>"),
+            ("cls_token", "<s>"), ("sep_token", "</s>"), ("mask_token", "<mask>"),
+        };
+        foreach ((string key, string fallback) in defaults)
+        {
+            string content = config.Token(key) ?? fallback;
+            if (vocab.TryGetValue(content, out int id) && added.All(t => t.Content != content))
+            {
+                added.Add(new AddedToken(id, content, Special: true, config.TokenFlag(key, "lstrip"), config.TokenFlag(key, "rstrip")));
+            }
+        }
+
+        int? Id(string key, string fallback) => TokenizerLoader.IdOf(config.Token(key) ?? fallback, added, vocab);
+        int? cls = Id("cls_token", "<s>");
+        int? sep = Id("sep_token", "</s>");
+        return new ByteLevelBpeTokenizer(new ByteLevelBpeSettings
+        {
+            Model = new BytePairModel(vocab, merges, ignoreMerges: false, Id("unk_token", "<unk>")),
+            AddedTokens = added,
+            PreTokenizer = [new ByteLevelStep(config.Bool("add_prefix_space") ?? false, useRegex: true)],
+            Prefix = cls is int c ? [c] : [],
+            Suffix = sep is int s ? [s] : [],
+            CleanUpTokenizationSpaces = config.Bool("clean_up_tokenization_spaces") ?? false,
+            BosTokenId = Id("bos_token", "<s>"),
+            EosTokenId = Id("eos_token", "</s>"),
+            PadTokenId = Id("pad_token", "<pad>"),
+        });
+    }
+
+    /// <summary>tokenizer.json merges in either form: "a b" strings (older files) or [a, b] pairs.</summary>
+    public static List<(string, string)> ReadMerges(JsonElement merges, string path)
+    {
+        var result = new List<(string, string)>();
+        foreach (JsonElement m in merges.EnumerateArray())
+        {
+            result.Add(m.ValueKind == JsonValueKind.Array
+                ? (m[0].GetString() ?? "", m[1].GetString() ?? "")
+                : SplitMerge(m.GetString() ?? "", path));
+        }
+
+        return result;
+    }
+
+    private static void AddPreTokenizer(JsonElement pre, List<IPreTokenizerStep> steps, string path)
+    {
+        string type = pre.GetProperty("type").GetString() ?? "";
+        switch (type)
+        {
+            case "Sequence":
+                foreach (JsonElement p in pre.GetProperty("pretokenizers").EnumerateArray())
+                {
+                    AddPreTokenizer(p, steps, path);
+                }
+
+                break;
+            case "ByteLevel":
+                steps.Add(new ByteLevelStep(Flag(pre, "add_prefix_space"), !pre.TryGetProperty("use_regex", out JsonElement r) || r.ValueKind == JsonValueKind.True));
+                break;
+            case "Split":
+                string behavior = pre.GetProperty("behavior").GetString() ?? "";
+                if (!behavior.Equals("Isolated", StringComparison.OrdinalIgnoreCase) || Flag(pre, "invert"))
+                {
+                    throw new MiguUserException($"{path}: Split pre-tokenizer with behavior '{behavior}' (invert {Flag(pre, "invert")}) is not supported; only Isolated.");
+                }
+
+                JsonElement pattern = pre.GetProperty("pattern");
+                string regex = pattern.TryGetProperty("Regex", out JsonElement rx)
+                    ? rx.GetString() ?? ""
+                    : Regex.Escape(pattern.GetProperty("String").GetString() ?? "");
+                steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(regex)));
+                break;
+            case "Digits":
+                // Numbers apart from the rest: each digit alone or runs of digits.
+                steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(Flag(pre, "individual_digits") ? @"\p{N}" : @"\p{N}+")));
+                break;
+            default:
+                throw new MiguUserException($"{path}: pre_tokenizer type '{type}' is not supported for byte-level BPE.");
+        }
+    }
+
+    private static Dictionary<string, int> ReadVocab(JsonElement vocab, string path)
+    {
+        if (vocab.ValueKind != JsonValueKind.Object)
+        {
+            throw new MiguUserException($"{path}: the vocabulary must be a JSON object of token → id.");
+        }
+
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (JsonProperty p in vocab.EnumerateObject())
+        {
+            result[p.Name] = p.Value.GetInt32();
+        }
+
+        return result;
+    }
+
+    private static (string, string) SplitMerge(string merge, string path)
+    {
+        int space = merge.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || space == merge.Length - 1)
+        {
+            throw new MiguUserException($"{path}: merge '{merge}' is not two tokens separated by a space.");
+        }
+
+        return (merge[..space], merge[(space + 1)..]);
+    }
+
+    private static bool Flag(JsonElement e, string name) =>
+        e.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.True;
+}

@@ -1,0 +1,45 @@
+using Microsoft.ML.Tokenizers;
+
+namespace Migu.Models.Tokenizers;
+
+/// <summary>Tokenizers that ship inside the library, for models trained from scratch.</summary>
+public static class EmbeddedTokenizer
+{
+    /// <summary>The id of &lt;|endoftext|&gt; in GPT-2's vocabulary.</summary>
+    public const int Gpt2EndOfText = 50256;
+
+    private static readonly Lazy<TiktokenTokenizer> R50kBase = new(() => TiktokenTokenizer.CreateForEncoding("r50k_base"));
+
+    /// <summary>
+    /// GPT-2's byte-level BPE (tiktoken "r50k_base", from Microsoft.ML.Tokenizers.Data.R50kBase):
+    /// 50257 ids, &lt;|endoftext|&gt; = 50256 is EOS and BOS, and, since GPT-2 has no pad token, also
+    /// the pad id (as transformers users set pad_token = eos_token); the attention mask, not the id,
+    /// marks padding, and labels there should be −100. No special tokens are added on encode, as
+    /// transformers' GPT2Tokenizer does.
+    /// </summary>
+    public static ITextTokenizer Gpt2() => new TiktokenTextTokenizer(R50kBase.Value, vocabSize: 50257, Gpt2EndOfText);
+}
+
+/// <summary>A tiktoken vocabulary with one end-of-text token that doubles as BOS, EOS and pad.</summary>
+internal sealed class TiktokenTextTokenizer(TiktokenTokenizer tokenizer, int vocabSize, int endOfText) : ITextTokenizer
+{
+    public int VocabSize => vocabSize;
+
+    public int? BosTokenId => endOfText;
+
+    public int? EosTokenId => endOfText;
+
+    public int? PadTokenId => endOfText;
+
+    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return tokenizer.EncodeToIds(text);
+    }
+
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return tokenizer.Decode(skipSpecialTokens ? ids.Where(id => id != endOfText) : ids);
+    }
+}
