@@ -6,4 +6,5 @@ var root = new RootCommand("migu: continual learning for language models with MI
 root.Options.Add(CliErrors.VerboseOption);
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 return root.Parse(args).Invoke();
