@@ -1,0 +1,56 @@
+using Migu.Core;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Models.T5;
+
+/// <summary>
+/// T5's <c>shared</c> token embedding (vocab × d_model), parameter <c>weight</c>. Tied to the head,
+/// it owns nothing and reads the head projection's weight: one tensor, listed once as
+/// <c>shared.weight</c> (named_parameters skips the second sighting as <c>lm_head.weight</c>), and
+/// still one tensor after the model is moved, because only the projection holds it.
+/// </summary>
+internal sealed class T5SharedEmbedding : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter? weight;
+    private readonly Projection? tiedHead;
+
+    /// <summary>An embedding with its own weight, initialised N(0, 1) as transformers does.</summary>
+    public T5SharedEmbedding(long vocabSize, long dModel, Device? device)
+        : base("shared")
+    {
+        weight = new Parameter(empty(vocabSize, dModel, device: device));
+        using (no_grad())
+        {
+            nn.init.normal_(weight, 0.0, 1.0);
+        }
+
+        register_parameter("weight", weight);
+    }
+
+    /// <summary>An embedding that is the head's weight.</summary>
+    public T5SharedEmbedding(Projection tiedHead)
+        : base("shared")
+    {
+        this.tiedHead = tiedHead;
+        using (no_grad())
+        {
+            nn.init.normal_(tiedHead.Weight, 0.0, 1.0);
+        }
+    }
+
+    public Parameter Weight => tiedHead?.Weight ?? weight!;
+
+    public override IEnumerable<(string name, Parameter parameter)> named_parameters(bool recurse = true)
+    {
+        yield return ("weight", Weight);
+    }
+
+    public override Tensor forward(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        Tensor rows = Weight.index_select(0, ids.reshape(-1)); // (B·T, d_model)
+        return rows.reshape([.. ids.shape, Weight.shape[1]]).MoveToOuterDisposeScope(); // (B, T, d_model)
+    }
+}
