@@ -14,7 +14,8 @@ namespace Migu.Models.T5;
 internal sealed class T5SharedEmbedding : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter? weight;
-    private readonly Projection? tiedHead;
+    // A getter, not the projection itself: a module-typed field would be registered as a submodule.
+    private readonly Func<Parameter>? tiedWeight;
 
     /// <summary>An embedding with its own weight, initialised N(0, 1) as transformers does.</summary>
     public T5SharedEmbedding(long vocabSize, long dModel, Device? device)
@@ -33,19 +34,31 @@ internal sealed class T5SharedEmbedding : nn.Module<Tensor, Tensor>
     public T5SharedEmbedding(Projection tiedHead)
         : base("shared")
     {
-        this.tiedHead = tiedHead;
+        ArgumentNullException.ThrowIfNull(tiedHead);
+        tiedWeight = () => tiedHead.Weight;
         using (no_grad())
         {
             nn.init.normal_(tiedHead.Weight, 0.0, 1.0);
         }
     }
 
-    public Parameter Weight => tiedHead?.Weight ?? weight!;
+    public Parameter Weight => tiedWeight?.Invoke() ?? weight!;
 
     public override IEnumerable<(string name, Parameter parameter)> named_parameters(bool recurse = true)
     {
         yield return ("weight", Weight);
     }
+
+    // Moving a module converts what named_parameters lists; a tied table lists the head's weight, which
+    // the head converts itself. Converting it here as well would dispose the head's tensor.
+    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking) =>
+        tiedWeight is null ? base._to(device, dtype, non_blocking) : this;
+
+    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking) =>
+        tiedWeight is null ? base._to(deviceType, deviceIndex, non_blocking) : this;
+
+    protected override nn.Module _to(ScalarType dtype, bool non_blocking) =>
+        tiedWeight is null ? base._to(dtype, non_blocking) : this;
 
     public override Tensor forward(Tensor ids)
     {

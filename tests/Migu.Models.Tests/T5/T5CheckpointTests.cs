@@ -1,0 +1,155 @@
+using Migu.Core;
+using Migu.Models.Checkpoints;
+using Migu.Models.T5;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Models.Tests.T5;
+
+/// <summary>Saving and loading in the transformers layout, tied and untied heads.</summary>
+public sealed class T5CheckpointTests : IDisposable
+{
+    private readonly string temp = Path.Combine(Path.GetTempPath(), "migu-t5-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (System.IO.Directory.Exists(temp))
+        {
+            System.IO.Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Save_then_load_gives_the_same_weights_config_and_logits(bool tied)
+    {
+        T5Config config = T5Presets.All["t5-tiny"] with { TieWordEmbeddings = tied, FeedForwardProj = tied ? "relu" : "gated-gelu" };
+        manual_seed(3);
+        using var model = new T5ForConditionalGeneration(config);
+        model.eval();
+        RandomizeNorms(model);
+        model.Save(temp);
+        using var loaded = T5ForConditionalGeneration.FromPretrained(temp);
+
+        Assert.Equal(config with { ScaleDecoderOutputs = tied }, loaded.Config);
+        var expected = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var actual = loaded.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, p) in expected)
+        {
+            Assert.True(p.allclose(actual[name], 0, 0), $"{name} differs after the round trip");
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor ids = randint(2, config.VocabSize, [2, 9], dtype: ScalarType.Int64);
+        Tensor labels = randint(2, config.VocabSize, [2, 4], dtype: ScalarType.Int64);
+        var batch = new ModelBatch { InputIds = ids, Labels = labels };
+        Assert.True(model.forward(batch).Logits.allclose(loaded.forward(batch).Logits, 0, 0));
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void A_tied_head_is_saved_once_as_shared_and_an_untied_one_as_lm_head(bool tied, bool expectHead)
+    {
+        T5Config config = T5Presets.All["t5-tiny"] with { TieWordEmbeddings = tied };
+        using var model = new T5ForConditionalGeneration(config);
+        model.Save(temp);
+        var state = StateDictFiles.Load(temp);
+        try
+        {
+            Assert.Contains("shared.weight", state.Keys);
+            Assert.Equal(expectHead, state.ContainsKey("lm_head.weight"));
+            Assert.DoesNotContain("encoder.embed_tokens.weight", state.Keys);
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void Saving_a_transformers_checkpoint_writes_the_same_keys_transformers_wrote()
+    {
+        var fx = T5Fixture.Load("v10");
+        using var model = T5ForConditionalGeneration.FromPretrained(fx.Directory);
+        model.Save(temp);
+        var ours = StateDictFiles.Load(temp);
+        var theirs = StateDictFiles.Load(fx.Directory);
+        try
+        {
+            Assert.Equal(theirs.Keys.Order(), ours.Keys.Order());
+            foreach (var (key, t) in theirs)
+            {
+                Assert.True(t.allclose(ours[key], 0, 0), $"{key} differs");
+            }
+        }
+        finally
+        {
+            foreach (Tensor t in ours.Values.Concat(theirs.Values))
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_tied_head_is_one_parameter_listed_once()
+    {
+        using var model = new T5ForConditionalGeneration(T5Presets.All["t5-tiny"]);
+        var named = model.named_parameters().ToList();
+        Assert.DoesNotContain(named, p => p.name == "lm_head.weight");
+        Assert.Equal(named.Count, model.parameters().Count());
+        var head = (Projection)model.named_modules().Single(m => m.name == "lm_head").module;
+        Assert.Equal(head.Weight.Handle, named.Single(p => p.name == "shared.weight").parameter.Handle);
+        Assert.Equal(ProjectionKind.Head, head.Kind);
+    }
+
+    [Fact]
+    public void Converting_a_tied_model_keeps_one_head_weight()
+    {
+        var fx = T5Fixture.Load("v10");
+        using var model = T5ForConditionalGeneration.FromPretrained(fx.Directory);
+        ((nn.Module)model).to(ScalarType.Float64);
+        var head = (Projection)model.named_modules().Single(m => m.name == "lm_head").module;
+        Parameter shared = model.named_parameters().Single(p => p.name == "shared.weight").parameter;
+        Assert.Equal(ScalarType.Float64, shared.dtype);
+        Assert.Equal(head.Weight.Handle, shared.Handle);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        ModelOutput output = model.forward(new ModelBatch { InputIds = fx.InputIds(), AttentionMask = fx.AttentionMask(), Labels = fx.Labels() });
+        Assert.Equal(ScalarType.Float64, output.Logits.dtype);
+        T5Fixture.AssertClose(fx.Doubles("logits_no_decoder_mask"), T5Fixture.Values(output.Logits), "fp64 logits");
+    }
+
+    [Fact]
+    public void Loading_a_checkpoint_with_fewer_layers_than_the_config_names_the_missing_key()
+    {
+        var fx = T5Fixture.Load("v10");
+        System.IO.Directory.CreateDirectory(temp);
+        File.Copy(Path.Combine(fx.Directory, "model.safetensors"), Path.Combine(temp, "model.safetensors"));
+        string config = File.ReadAllText(Path.Combine(fx.Directory, "config.json")).Replace("\"num_layers\": 2", "\"num_layers\": 3", StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(temp, "config.json"), config);
+        var e = Assert.Throws<CheckpointException>(() => T5ForConditionalGeneration.FromPretrained(temp));
+        Assert.Contains("encoder.block.2.", e.Message, StringComparison.Ordinal);
+    }
+
+    private static void RandomizeNorms(T5ForConditionalGeneration model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (name.EndsWith("layer_norm.weight", StringComparison.Ordinal))
+            {
+                p.copy_(rand_like(p).add(0.5));
+            }
+        }
+    }
+}
