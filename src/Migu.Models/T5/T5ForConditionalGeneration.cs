@@ -35,6 +35,7 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
         register_module("encoder", encoder);
         register_module("decoder", decoder);
         register_module("lm_head", lm_head);
+        ResetParameters();
     }
 
     public T5Config Config { get; }
@@ -47,9 +48,45 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
         ? new Dictionary<string, string[]> { ["shared.weight"] = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"] }
         : new Dictionary<string, string[]> { ["shared.weight"] = ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"] };
 
+    /// <summary>
+    /// The original t5-small/base/large checkpoints carry a relative bias for the first cross-attention
+    /// that transformers never uses (it skips the key too).
+    /// </summary>
+    public override bool IsIgnorableCheckpointKey(string key) =>
+        key == "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight";
+
     /// <summary>The stacks' embed_tokens are the shared table; a tied head is too.</summary>
     public override bool IsTiedCopy(string name) =>
         name is "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight" || (Config.TieWordEmbeddings && name == "lm_head.weight");
+
+    /// <summary>
+    /// transformers' T5 initialisation (initializer_factor 1): N(0, 1) embeddings and untied head, the
+    /// attention and FFN weights N(0, 1/√fan_in) except q, which also carries T5's missing 1/√d_kv
+    /// score scaling (N(0, 1/√(d_model·d_kv))), relative biases N(0, 1/√d_model), norms 1.
+    /// </summary>
+    public void ResetParameters()
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            double std = name switch
+            {
+                "shared.weight" or "lm_head.weight" => 1.0,
+                _ when name.EndsWith(".q.weight", StringComparison.Ordinal) => Math.Pow(Config.DModel * Config.DKv, -0.5),
+                _ when name.EndsWith("relative_attention_bias.weight", StringComparison.Ordinal) => Math.Pow(Config.DModel, -0.5),
+                _ when name.EndsWith("layer_norm.weight", StringComparison.Ordinal) => 0.0,
+                _ => Math.Pow(p.shape[^1], -0.5), // k, v: d_model; o: H·d_kv; wi*: d_model; wo: d_ff
+            };
+            if (std == 0.0)
+            {
+                p.fill_(1.0);
+            }
+            else
+            {
+                nn.init.normal_(p, 0.0, std);
+            }
+        }
+    }
 
     /// <summary>Loads a transformers checkpoint directory (config.json + weights) onto <paramref name="device"/>, in eval mode.</summary>
     public static T5ForConditionalGeneration FromPretrained(string directory, Device? device = null)

@@ -17,16 +17,11 @@ internal sealed class T5SharedEmbedding : nn.Module<Tensor, Tensor>
     // A getter, not the projection itself: a module-typed field would be registered as a submodule.
     private readonly Func<Parameter>? tiedWeight;
 
-    /// <summary>An embedding with its own weight, initialised N(0, 1) as transformers does.</summary>
+    /// <summary>An embedding with its own weight (the model initialises it).</summary>
     public T5SharedEmbedding(long vocabSize, long dModel, Device? device)
         : base("shared")
     {
         weight = new Parameter(empty(vocabSize, dModel, device: device));
-        using (no_grad())
-        {
-            nn.init.normal_(weight, 0.0, 1.0);
-        }
-
         register_parameter("weight", weight);
     }
 
@@ -36,10 +31,6 @@ internal sealed class T5SharedEmbedding : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(tiedHead);
         tiedWeight = () => tiedHead.Weight;
-        using (no_grad())
-        {
-            nn.init.normal_(tiedHead.Weight, 0.0, 1.0);
-        }
     }
 
     public Parameter Weight => tiedWeight?.Invoke() ?? weight!;

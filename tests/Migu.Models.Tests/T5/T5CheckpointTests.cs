@@ -130,6 +130,61 @@ public sealed class T5CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Converting_an_untied_model_converts_both_tables()
+    {
+        using var model = new T5ForConditionalGeneration(T5Presets.All["t5-tiny"] with { TieWordEmbeddings = false });
+        ((nn.Module)model).to(ScalarType.Float64);
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Equal(ScalarType.Float64, named["shared.weight"].dtype);
+        Assert.Equal(ScalarType.Float64, named["lm_head.weight"].dtype);
+        Assert.NotEqual(named["shared.weight"].Handle, named["lm_head.weight"].Handle);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor ids = randint(2, 128, [1, 5], dtype: ScalarType.Int64);
+        Assert.Equal(ScalarType.Float64, model.forward(new ModelBatch { InputIds = ids, DecoderInputIds = ids }).Logits.dtype);
+    }
+
+    [Fact]
+    public void The_unused_cross_attention_bias_of_the_original_checkpoints_is_skipped_but_other_extra_keys_are_refused()
+    {
+        var fx = T5Fixture.Load("v10");
+        var state = StateDictFiles.Load(fx.Directory);
+        try
+        {
+            state["decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight"] = zeros(8, 3);
+            StateDictFiles.Save(temp, state);
+            File.Copy(Path.Combine(fx.Directory, "config.json"), Path.Combine(temp, "config.json"));
+            using (T5ForConditionalGeneration.FromPretrained(temp))
+            {
+            }
+
+            state["decoder.block.1.layer.1.EncDecAttention.relative_attention_bias.weight"] = zeros(8, 3);
+            StateDictFiles.Save(temp, state);
+            var e = Assert.Throws<CheckpointException>(() => T5ForConditionalGeneration.FromPretrained(temp));
+            Assert.Contains("decoder.block.1.layer.1.EncDecAttention.relative_attention_bias.weight", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_fresh_model_has_transformers_initial_scales()
+    {
+        manual_seed(5);
+        using var model = new T5ForConditionalGeneration(T5Presets.All["t5-small"] with { VocabSize = 512, NumLayers = 1, NumDecoderLayers = 1 });
+        var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        Assert.Equal(1.0, p["shared.weight"].std().item<float>(), 1);
+        Assert.Equal(1.0 / Math.Sqrt(512 * 64), p["encoder.block.0.layer.0.SelfAttention.q.weight"].std().item<float>(), 3);
+        Assert.Equal(1.0 / Math.Sqrt(2048), p["decoder.block.0.layer.2.DenseReluDense.wo.weight"].std().item<float>(), 3);
+        Assert.True(p["encoder.final_layer_norm.weight"].eq(1).all().item<bool>());
+    }
+
+    [Fact]
     public void Loading_a_checkpoint_with_fewer_layers_than_the_config_names_the_missing_key()
     {
         var fx = T5Fixture.Load("v10");
