@@ -3,7 +3,10 @@
 
 Two tiny random models, CPU, fp32, eval mode (no dropout):
   * v10: T5 v1.0 style (feed_forward_proj "relu", tied embeddings, decoder output scaled by d_model^-0.5);
-  * v11: T5 v1.1 / FLAN style ("gated-gelu", untied lm_head, more decoder than encoder layers).
+  * v11: T5 v1.1 / FLAN style ("gated-gelu", built with tie_word_embeddings=False, more encoder than
+    decoder layers). transformers 5.17 forces tie_word_embeddings to true for T5 and keeps the
+    legacy flag as scale_decoder_outputs=false, so this checkpoint has a tied head that is not scaled
+    (no lm_head.weight is saved); the C# tests cover an untied head by adding lm_head.weight to it.
 Encoder inputs are 40 tokens (8 buckets, max distance 16, so the far buckets are reached), batch of
 2 with right padding. Each model is saved with save_pretrained (safetensors) into OUT/<name>/ and
 OUT/<name>.json records: inputs, logits (with and without a decoder attention mask), loss (labels
@@ -11,7 +14,7 @@ with -100), gradients of a few parameters, per-Linear magnitudes (sum over unmas
 per output unit, fp32, from forward hooks; encoder-side tokens with the encoder mask, decoder-side
 tokens with the decoder mask), and greedy generations (8 new tokens, EOS chosen so that one row
 stops early). OUT/keys.json lists parameter names and shapes of full-size presets built on the meta
-device, for the C# shape test.
+device, for the C# shape test (5.17 ties flan-t5-small's head too, so it lists no lm_head.weight).
 
 Usage: python3 tools/parity_t5.py OUTDIR
 """

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Migu.Core;
 using Migu.Models.Checkpoints;
 using Migu.Models.T5;
@@ -142,6 +143,43 @@ public sealed class T5CheckpointTests : IDisposable
         using var noGrad = no_grad();
         Tensor ids = randint(2, 128, [1, 5], dtype: ScalarType.Int64);
         Assert.Equal(ScalarType.Float64, model.forward(new ModelBatch { InputIds = ids, DecoderInputIds = ids }).Logits.dtype);
+    }
+
+    [Theory]
+    [InlineData("v10", false)] // a tied config written before transformers 5.17: scaling implied by the tie
+    [InlineData("v11", true)] // an untied FLAN-style checkpoint with its own lm_head.weight, not scaled
+    public void Legacy_configs_without_scale_decoder_outputs_give_transformers_logits(string name, bool untie)
+    {
+        var fx = T5Fixture.Load(name);
+        var state = StateDictFiles.Load(fx.Directory);
+        try
+        {
+            using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(fx.Directory, "config.json")));
+            var fields = config.RootElement.EnumerateObject()
+                .Where(p => p.Name != "scale_decoder_outputs")
+                .ToDictionary(p => p.Name, p => p.Name == "tie_word_embeddings" ? JsonSerializer.SerializeToElement(!untie) : p.Value.Clone());
+            if (untie)
+            {
+                state["lm_head.weight"] = state["shared.weight"].clone();
+            }
+
+            StateDictFiles.Save(temp, state);
+            File.WriteAllText(Path.Combine(temp, "config.json"), JsonSerializer.Serialize(fields));
+            using var model = T5ForConditionalGeneration.FromPretrained(temp);
+            Assert.Equal(untie, model.named_parameters().Any(p => p.name == "lm_head.weight"));
+
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            ModelOutput output = model.forward(new ModelBatch { InputIds = fx.InputIds(), AttentionMask = fx.AttentionMask(), Labels = fx.Labels() });
+            T5Fixture.AssertClose(fx.Doubles("logits_no_decoder_mask"), T5Fixture.Values(output.Logits), $"{name} logits");
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
     }
 
     [Fact]
