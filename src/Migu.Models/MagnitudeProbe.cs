@@ -13,7 +13,8 @@ public static class MagnitudeProbe
 {
     /// <summary>
     /// Reads <paramref name="inputJson"/>: <c>input_ids</c> (list of equal-length lists), optional
-    /// <c>attention_mask</c>, and for T5 <c>labels</c> or <c>decoder_input_ids</c>.
+    /// <c>attention_mask</c>, and for T5 <c>labels</c> or <c>decoder_input_ids</c> (and optionally
+    /// <c>decoder_attention_mask</c>, so padded decoder positions are left out of the magnitudes).
     /// </summary>
     public static ModelBatch ParseBatch(string inputJson, string source)
     {
@@ -45,6 +46,7 @@ public static class MagnitudeProbe
             AttentionMask = mask,
             Labels = Matrix(obj, "labels", source),
             DecoderInputIds = Matrix(obj, "decoder_input_ids", source),
+            DecoderAttentionMask = Matrix(obj, "decoder_attention_mask", source),
         };
     }
 
@@ -64,6 +66,7 @@ public static class MagnitudeProbe
                 AttentionMask = batch.AttentionMask?.to(device),
                 Labels = batch.Labels?.to(device),
                 DecoderInputIds = batch.DecoderInputIds?.to(device),
+                DecoderAttentionMask = batch.DecoderAttentionMask?.to(device),
             };
             ModelOutput output = model.call(onDevice);
             loss = output.Loss is null ? null : output.Loss.item<float>();

@@ -1,6 +1,7 @@
 using Migu.Models.Checkpoints;
 using Migu.Models.Llama;
 using Migu.Models.Roberta;
+using Migu.Models.T5;
 using static TorchSharp.torch;
 
 namespace Migu.Models;
@@ -8,10 +9,10 @@ namespace Migu.Models;
 /// <summary>The model_type → class table and the preset table of every family.</summary>
 internal static class ModelFamilies
 {
-    private static readonly string[] Supported = ["roberta", "llama"];
+    private static readonly string[] Supported = ["t5", "mt5", "roberta", "llama"];
 
     /// <summary>Every preset name, in family order.</summary>
-    public static IEnumerable<string> PresetNames => RobertaPresets.All.Keys.Concat(LlamaPresets.All.Keys);
+    public static IEnumerable<string> PresetNames => T5Presets.All.Keys.Concat(RobertaPresets.All.Keys).Concat(LlamaPresets.All.Keys);
 
     /// <summary>The model of the class config.json names, with the directory's weights (and family extras such as generation_config.json).</summary>
     public static LanguageModel LoadPretrained(string directory, ConfigReader config, Device? device)
@@ -24,6 +25,7 @@ internal static class ModelFamilies
                 ? RobertaForSequenceClassification.FromPretrained(directory, device)
                 : RobertaForMaskedLM.FromPretrained(directory, device),
             "llama" => LlamaForCausalLM.FromPretrained(directory, device),
+            "t5" or "mt5" => T5ForConditionalGeneration.FromPretrained(directory, device),
             _ => throw new CheckpointException($"{config.Source}: model_type '{type}' is not supported (supported: {string.Join(", ", Supported)})"),
         };
     }
@@ -31,7 +33,11 @@ internal static class ModelFamilies
     /// <summary>A randomly initialised model of a named preset.</summary>
     public static bool TryCreatePreset(string name, Device? device, out LanguageModel? model)
     {
-        if (RobertaPresets.All.TryGetValue(name, out RobertaConfig? roberta))
+        if (T5Presets.All.TryGetValue(name, out T5Config? t5))
+        {
+            model = new T5ForConditionalGeneration(t5, device);
+        }
+        else if (RobertaPresets.All.TryGetValue(name, out RobertaConfig? roberta))
         {
             model = CreateRoberta(roberta, device);
         }

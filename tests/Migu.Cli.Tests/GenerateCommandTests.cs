@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Migu.Models.Checkpoints;
 using Migu.Models.Llama;
+using Migu.Models.T5;
 
 namespace Migu.Cli.Tests;
 
@@ -68,6 +69,34 @@ public sealed class GenerateCommandTests : IDisposable
         var (code2, _, err2) = MiguProcess.Run("generate", "--model", bare, "--prompt", "x");
         Assert.Equal(2, code2);
         Assert.DoesNotContain("   at ", err2, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void T5_output_is_the_decoder_sequence_from_its_start_token()
+    {
+        string t5Dir = Directory.CreateDirectory(Path.Combine(dir, "t5")).FullName;
+        foreach (string f in Directory.GetFiles(RepoFiles.Path("tests", "Migu.Models.Tests", "Fixtures", "tokenizers", "t5")))
+        {
+            File.Copy(f, Path.Combine(t5Dir, Path.GetFileName(f)));
+        }
+
+        TorchSharp.torch.manual_seed(6);
+        using (var model = new T5ForConditionalGeneration(T5Presets.All["t5-tiny"] with { VocabSize = 1024 }))
+        {
+            ModelCheckpoint.Save(model, t5Dir);
+        }
+
+        var (code, stdout, stderr) = MiguProcess.Run("generate", "--model", t5Dir, "--prompt", "translate: hello", "--prompt", "hi", "--max-new-tokens", "6", "--json");
+
+        Assert.True(code == 0, stderr);
+        foreach (JsonNode line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!))
+        {
+            int[] input = Ids(line["input_ids"]!);
+            int[] generated = Ids(line["generated_ids"]!);
+            Assert.Equal(1, input[^1]); // T5 appends </s>
+            Assert.Equal(0, generated[0]); // decoder start token
+            Assert.InRange(generated.Length, 2, 7);
+        }
     }
 
     private static int[] Ids(JsonNode array) => array.AsArray().Select(v => v!.GetValue<int>()).ToArray();

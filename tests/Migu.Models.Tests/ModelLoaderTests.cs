@@ -2,6 +2,7 @@ using Migu.Core;
 using Migu.Models.Checkpoints;
 using Migu.Models.Llama;
 using Migu.Models.Roberta;
+using Migu.Models.T5;
 
 namespace Migu.Models.Tests;
 
@@ -18,16 +19,19 @@ public sealed class ModelLoaderTests : IDisposable
         using LanguageModel llama = ModelLoader.Load(Path.Combine(Fixtures, "llama", "llama_gqa"));
         using LanguageModel mlm = ModelLoader.Load(Path.Combine(Fixtures, "roberta", "mlm"));
         using LanguageModel classifier = ModelLoader.Load(Path.Combine(Fixtures, "roberta", "classifier"));
+        using LanguageModel t5 = ModelLoader.Load(Path.Combine(Fixtures, "t5", "v10"));
 
         Assert.IsType<LlamaForCausalLM>(llama);
         Assert.IsType<RobertaForMaskedLM>(mlm);
         Assert.IsType<RobertaForSequenceClassification>(classifier);
+        Assert.IsType<T5ForConditionalGeneration>(t5);
         Assert.False(llama.training); // loaded for use: eval mode
     }
 
     [Theory]
     [InlineData("llama-tiny", ModelFamily.Llama)]
     [InlineData("roberta-tiny", ModelFamily.Roberta)]
+    [InlineData("t5-tiny", ModelFamily.T5)]
     public void Presets_build_randomly_initialised_models(string preset, ModelFamily family)
     {
         using LanguageModel model = ModelLoader.Load(preset);
