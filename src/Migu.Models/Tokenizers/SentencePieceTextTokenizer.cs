@@ -12,7 +12,7 @@ internal enum SentencePieceStyle
     Llama,
 }
 
-internal sealed class SentencePieceSettings
+internal sealed class SentencePieceSettings : SpecialTokenSettings
 {
     /// <summary>Encodes one prepared segment (T5: raw text; Llama: "▁"-escaped) and appends its ids.</summary>
     public required Action<string, List<int>> EncodeSegment { get; init; }
@@ -22,25 +22,11 @@ internal sealed class SentencePieceSettings
 
     public required SentencePieceStyle Style { get; init; }
 
-    public required IReadOnlyList<AddedToken> AddedTokens { get; init; }
-
     /// <summary>Llama: prepend "▁" to the text's first segment (unless it starts with a space).</summary>
     public bool PrependFirstSegment { get; init; } = true;
 
     /// <summary>Llama legacy: prepend "▁" to every segment between added tokens, not only to the first.</summary>
     public bool PrependEverySegment { get; init; }
-
-    public IReadOnlyList<int> Prefix { get; init; } = [];
-
-    public IReadOnlyList<int> Suffix { get; init; } = [];
-
-    public bool CleanUpTokenizationSpaces { get; init; }
-
-    public int? BosTokenId { get; init; }
-
-    public int? EosTokenId { get; init; }
-
-    public int? PadTokenId { get; init; }
 }
 
 /// <summary>
@@ -51,80 +37,39 @@ internal sealed class SentencePieceSettings
 /// cut out of the text first and the "▁" prefix rules and decoding follow transformers' tokenizer.json
 /// (Metaspace pre-tokenizer and decoder), which differ from the library's own in those places.
 /// </summary>
-public sealed class SentencePieceTextTokenizer : ITextTokenizer
+public sealed class SentencePieceTextTokenizer : SpecialTokenTokenizer
 {
     private const char Meta = '\u2581'; // "▁"
 
     private readonly SentencePieceSettings _settings;
-    private readonly AddedTokenSplitter _splitter;
-    private readonly Dictionary<int, AddedToken> _addedById;
     private readonly IReadOnlyDictionary<int, string> _pieces;
 
     internal SentencePieceTextTokenizer(SentencePieceSettings settings)
+        : base(settings, settings.Pieces.Keys)
     {
         _settings = settings;
-        _splitter = new AddedTokenSplitter(settings.AddedTokens);
-        _addedById = settings.AddedTokens.GroupBy(t => t.Id).ToDictionary(g => g.Key, g => g.First());
         _pieces = settings.Pieces;
-        int maxId = _pieces.Count == 0 ? -1 : _pieces.Keys.Max();
-        foreach (AddedToken token in settings.AddedTokens)
-        {
-            maxId = Math.Max(maxId, token.Id);
-        }
-
-        VocabSize = maxId + 1;
     }
 
-    public int VocabSize { get; }
-
-    public int? BosTokenId => _settings.BosTokenId;
-
-    public int? EosTokenId => _settings.EosTokenId;
-
-    public int? PadTokenId => _settings.PadTokenId;
-
-    public IReadOnlyList<AddedToken> AddedTokens => _settings.AddedTokens;
-
-    public IReadOnlyList<int> Encode(string text, bool addSpecialTokens = true)
+    private protected override void EncodeSegment(AddedTokenSplitter.Piece segment, List<int> ids)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>();
-        if (addSpecialTokens)
+        if (_settings.Style == SentencePieceStyle.T5)
         {
-            ids.AddRange(_settings.Prefix);
+            EncodeT5(segment.Text, ids);
         }
-
-        foreach (AddedTokenSplitter.Piece segment in _splitter.Split(text))
+        else
         {
-            if (segment.Token is not null)
-            {
-                ids.Add(segment.Token.Id);
-            }
-            else if (_settings.Style == SentencePieceStyle.T5)
-            {
-                EncodeT5(segment.Text, ids);
-            }
-            else
-            {
-                EncodeLlama(segment.Text, (segment.Start == 0 && _settings.PrependFirstSegment) || _settings.PrependEverySegment, ids);
-            }
+            EncodeLlama(segment.Text, (segment.Start == 0 && _settings.PrependFirstSegment) || _settings.PrependEverySegment, ids);
         }
-
-        if (addSpecialTokens)
-        {
-            ids.AddRange(_settings.Suffix);
-        }
-
-        return ids;
     }
 
-    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
+    public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(ids);
         var tokens = new List<(string Text, bool Added)>();
         foreach (int id in ids)
         {
-            if (_addedById.TryGetValue(id, out AddedToken? added))
+            if (AddedById.TryGetValue(id, out AddedToken? added))
             {
                 if (!(skipSpecialTokens && added.Special))
                 {
@@ -138,7 +83,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         }
 
         string text = _settings.Style == SentencePieceStyle.T5 ? DecodeT5(tokens) : DecodeLlama(tokens);
-        return _settings.CleanUpTokenizationSpaces ? TokenizationSpaces.CleanUp(text) : text;
+        return CleanUpTokenizationSpaces ? TokenizationSpaces.CleanUp(text) : text;
     }
 
     private void EncodeT5(string segment, List<int> ids)
