@@ -17,9 +17,7 @@ public static class ModelLoader
         if (File.Exists(config))
         {
             ConfigReader reader = ConfigReader.FromFile(config);
-            LanguageModel model = ModelFamilies.LoadPretrained(directoryOrPreset, reader, device);
-            model.eval();
-            return model;
+            return ModelFamilies.LoadPretrained(directoryOrPreset, reader, device); // in eval mode
         }
 
         if (ModelFamilies.TryCreatePreset(directoryOrPreset, device, out LanguageModel? preset))

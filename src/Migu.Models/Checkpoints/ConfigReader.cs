@@ -51,6 +51,16 @@ public sealed class ConfigReader
         }
     }
 
+    /// <summary>Refuses a config whose <c>model_type</c> is present and not one of <paramref name="accepted"/>.</summary>
+    public void RequireModelType(params string[] accepted)
+    {
+        string? modelType = String("model_type");
+        if (modelType is not null && !accepted.Contains(modelType, StringComparer.Ordinal))
+        {
+            throw new CheckpointException($"{Source}: model_type is '{modelType}', expected '{accepted[0]}'");
+        }
+    }
+
     /// <summary>The first of <paramref name="keys"/> that is present and not null.</summary>
     public JsonElement? Find(params string[] keys)
     {

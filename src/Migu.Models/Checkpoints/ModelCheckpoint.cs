@@ -26,6 +26,29 @@ public static class ModelCheckpoint
     }
 
     /// <summary>
+    /// Loads the weights in <paramref name="directory"/> into a freshly built <paramref name="model"/>,
+    /// runs <paramref name="then"/> (family extras), and returns the model in eval mode; on any
+    /// failure the model is disposed before the exception leaves.
+    /// </summary>
+    public static T LoadInto<T>(T model, string directory, Action<T>? then = null)
+        where T : LanguageModel
+    {
+        try
+        {
+            LoadWeights(model, directory);
+            then?.Invoke(model);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
     /// Writes config.json and model.safetensors into <paramref name="directory"/>, each atomically.
     /// Keys the model declares as tied copies are written once, as transformers' save_pretrained does.
     /// </summary>

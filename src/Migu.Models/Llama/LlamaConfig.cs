@@ -89,11 +89,7 @@ public sealed record LlamaConfig
     /// <summary>Reads a transformers Llama config.json (old <c>rope_scaling</c>/<c>rope_theta</c> or new <c>rope_parameters</c>).</summary>
     public static LlamaConfig FromConfig(ConfigReader reader)
     {
-        string? modelType = reader.String("model_type");
-        if (modelType is not null && modelType != "llama")
-        {
-            throw new CheckpointException($"{reader.Source}: model_type is '{modelType}', expected 'llama'");
-        }
+        reader.RequireModelType("llama");
 
         string? activation = reader.String("hidden_act");
         if (activation is not null && activation != "silu")

@@ -74,18 +74,10 @@ public sealed partial class LlamaForCausalLM : LanguageModel
     public static LlamaForCausalLM FromPretrained(string directory, Device? device = null)
     {
         var config = LlamaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        var result = new LlamaForCausalLM(config, device, initialize: false);
-        try
-        {
-            ModelCheckpoint.LoadWeights(result, directory);
-            result.ReadGenerationConfig(Path.Combine(directory, "generation_config.json"));
-            return result;
-        }
-        catch
-        {
-            result.Dispose();
-            throw;
-        }
+        return ModelCheckpoint.LoadInto(
+            new LlamaForCausalLM(config, device, initialize: false),
+            directory,
+            m => m.ReadGenerationConfig(Path.Combine(directory, "generation_config.json")));
     }
 
     /// <summary>Writes config.json and model.safetensors, a directory transformers' from_pretrained loads.</summary>

@@ -112,11 +112,7 @@ public sealed record RobertaConfig
     /// <summary>Reads a transformers RobertaConfig; keys that are absent take transformers' defaults.</summary>
     public static RobertaConfig FromConfig(ConfigReader reader)
     {
-        string? modelType = reader.String("model_type");
-        if (modelType is not null && modelType != "roberta")
-        {
-            throw new CheckpointException($"{reader.Source}: model_type is '{modelType}', expected 'roberta'");
-        }
+        reader.RequireModelType("roberta");
 
         string? positionType = reader.String("position_embedding_type");
         if (positionType is not null && positionType != "absolute")

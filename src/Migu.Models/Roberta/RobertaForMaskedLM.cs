@@ -49,18 +49,7 @@ public sealed class RobertaForMaskedLM : LanguageModel
     public static RobertaForMaskedLM FromPretrained(string directory, Device? device = null)
     {
         RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        var model = new RobertaForMaskedLM(config, device);
-        try
-        {
-            ModelCheckpoint.LoadWeights(model, directory);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-
-        return model;
+        return ModelCheckpoint.LoadInto(new RobertaForMaskedLM(config, device), directory);
     }
 
     public override bool IsIgnorableCheckpointKey(string key) => RobertaWeights.IsIgnorable(key);

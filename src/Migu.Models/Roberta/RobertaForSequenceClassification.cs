@@ -40,18 +40,7 @@ public sealed class RobertaForSequenceClassification : LanguageModel
     public static RobertaForSequenceClassification FromPretrained(string directory, Device? device = null)
     {
         RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        var model = new RobertaForSequenceClassification(config, device);
-        try
-        {
-            ModelCheckpoint.LoadWeights(model, directory);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-
-        return model;
+        return ModelCheckpoint.LoadInto(new RobertaForSequenceClassification(config, device), directory);
     }
 
     /// <summary>

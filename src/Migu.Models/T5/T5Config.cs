@@ -64,11 +64,7 @@ public sealed record T5Config
     public static T5Config FromConfig(ConfigReader config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        string? modelType = config.String("model_type");
-        if (modelType is not null && modelType is not ("t5" or "mt5"))
-        {
-            throw new CheckpointException($"{config.Source}: model_type is '{modelType}', expected 't5'");
-        }
+        config.RequireModelType("t5", "mt5");
 
         long numLayers = config.Long(6, "num_layers");
         long pad = config.Long(0, "pad_token_id");

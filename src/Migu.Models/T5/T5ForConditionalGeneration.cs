@@ -92,19 +92,7 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
     public static T5ForConditionalGeneration FromPretrained(string directory, Device? device = null)
     {
         T5Config config = T5Config.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        var model = new T5ForConditionalGeneration(config, device);
-        try
-        {
-            ModelCheckpoint.LoadWeights(model, directory);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-
-        model.eval();
-        return model;
+        return ModelCheckpoint.LoadInto(new T5ForConditionalGeneration(config, device), directory);
     }
 
     /// <summary>Writes config.json and model.safetensors as transformers' save_pretrained lays them out.</summary>
