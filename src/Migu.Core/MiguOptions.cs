@@ -1,9 +1,10 @@
 using System.Text.Json.Serialization;
+using Migu.Core.IO;
 
 namespace Migu.Core;
 
 /// <summary>How masked rows are treated by the optimizer step.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MiguMode>))]
+[JsonConverter(typeof(SnakeCaseEnumConverter<MiguMode>))]
 public enum MiguMode
 {
     /// <summary>The paper: masked rows of ∇W are zeroed; Adam's momentum and weight decay still move them.</summary>
@@ -14,7 +15,7 @@ public enum MiguMode
 }
 
 /// <summary>How the magnitudes become a mask.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<ThresholdRule>))]
+[JsonConverter(typeof(SnakeCaseEnumConverter<ThresholdRule>))]
 public enum ThresholdRule
 {
     /// <summary>The paper: keep the d_out − ⌊T·d_out⌋ largest units; ties go to the lower index.</summary>
@@ -25,7 +26,7 @@ public enum ThresholdRule
 }
 
 /// <summary>What ranks the output units.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<MaskSource>))]
+[JsonConverter(typeof(SnakeCaseEnumConverter<MaskSource>))]
 public enum MaskSource
 {
     /// <summary>MIGU: the recorded L1 output magnitudes.</summary>

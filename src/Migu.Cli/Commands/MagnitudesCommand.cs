@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Migu.Core;
+using Migu.Core.IO;
 using Migu.Core.Runtime;
 using Migu.Models;
 
