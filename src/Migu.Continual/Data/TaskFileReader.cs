@@ -32,7 +32,7 @@ internal static class TaskFileReader
                 throw new MiguUserException($"{file}: item {index} is {Kind(item)}, not a label string");
             }
 
-            string label = item.GetString()!;
+            string label = Text(item, file, $"item {index}");
             string normalized = AnswerNormalizer.Normalize(label);
             if (normalized.Length == 0)
             {
@@ -129,8 +129,21 @@ internal static class TaskFileReader
         }
 
         return value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
+            ? Text(value, file, $"{where}: \"{key}\"")
             : throw new MiguUserException($"{file}: {where}: \"{key}\" is {Kind(value)}, not a string");
+    }
+
+    // The parser checks structure, not the bytes inside strings; decoding them is where bad UTF-8 shows.
+    private static string Text(JsonElement value, string file, string what)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MiguUserException($"{file}: {what} is not valid UTF-8 text", e);
+        }
     }
 
     private static JsonDocument Parse(byte[] bytes, string file, string? where) =>
