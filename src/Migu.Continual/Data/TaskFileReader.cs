@@ -157,14 +157,9 @@ internal static class TaskFileReader
         }
         catch (JsonException e)
         {
-            string message = e.Message;
-            int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            message = (cut >= 0 ? message[..cut] : message).Trim();
-            // Within one JSON line the line number is the file's; the byte is counted from the line start.
-            string position = where is null
-                ? $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}"
-                : $"{where}, byte {e.BytePositionInLine + 1}";
-            throw new MiguUserException($"{file}: malformed JSON at {position}: {message}", e);
+            // A JSON Lines record is parsed alone: the line is the file's, the byte counts from its start.
+            string position = where is null ? JsonErrorText.Position(e) : $"{where}, byte {e.BytePositionInLine + 1}";
+            throw new MiguUserException($"{file}: malformed JSON at {position}: {JsonErrorText.Reason(e)}", e);
         }
     }
 

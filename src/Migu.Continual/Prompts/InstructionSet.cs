@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Migu.Continual.Data;
 using Migu.Continual.Recipes;
 using Migu.Core;
 
@@ -42,10 +43,7 @@ public sealed class InstructionSet
         }
         catch (JsonException e)
         {
-            string message = e.Message;
-            int cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-            throw new MiguUserException(
-                $"{source}: malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {(cut >= 0 ? message[..cut] : message).Trim()}", e);
+            throw new MiguUserException($"{source}: malformed JSON at {JsonErrorText.Position(e)}: {JsonErrorText.Reason(e)}", e);
         }
 
         using (document)
@@ -58,12 +56,11 @@ public sealed class InstructionSet
             var entries = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
-                if (entries.Keys.FirstOrDefault(k => string.Equals(k, property.Name, StringComparison.OrdinalIgnoreCase)) is string earlier)
+                if (!entries.TryAdd(property.Name, WithNewline(Instruction(property, source))))
                 {
+                    string earlier = entries.Keys.First(k => string.Equals(k, property.Name, StringComparison.OrdinalIgnoreCase));
                     throw new MiguUserException($"{source}: keys '{earlier}' and '{property.Name}' name the same task (keys ignore case)");
                 }
-
-                entries.Add(property.Name, WithNewline(Instruction(property, source)));
             }
 
             return new InstructionSet(entries);
