@@ -1,3 +1,4 @@
+using Migu.Continual.Prompts;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -117,7 +118,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                 metrics = RunPhase(phase, metrics, cancel);
             }
 
-            metrics = TemporaryScoring.Summarize(metrics) with { Finished = true, TotalSeconds = Elapsed() };
+            metrics = Summarize(metrics) with { Finished = true, TotalSeconds = Elapsed() };
             store.WriteMetrics(metrics);
             store.Log($"run finished: ACC {metrics.Acc:P1}");
             return metrics;
@@ -136,8 +137,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             using var optimizer = new RowMaskedAdamW(parameters, over?.Lr ?? t.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
             var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
 
-            IReadOnlyList<IReadOnlyList<TextPair>> trainSets = [.. tasks.Select(x => x.Train)];
-            IReadOnlyList<TextPair> pairs = Joint ? [.. trainSets.SelectMany(s => s)] : strategy.TrainingData(phase, trainSets);
+            IReadOnlyList<PromptedExample> pairs = Joint ? [.. tasks.SelectMany(x => x.Train)] : strategy.TrainingData(phase, tasks);
             if (pairs.Count == 0)
             {
                 throw new MiguUserException($"task {name} has no training examples");
@@ -235,7 +235,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                 TrainTokens = tokens,
                 TokensPerSecond = tokens / Math.Max(trainSeconds, 1e-9),
             };
-            metrics = TemporaryScoring.Summarize(metrics with
+            metrics = Summarize(metrics with
             {
                 AccuracyMatrix = [.. metrics.AccuracyMatrix, accRow],
                 MacroF1Matrix = [.. metrics.MacroF1Matrix, f1Row],
@@ -257,6 +257,15 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             return metrics;
         }
 
+        /// <summary>The derived measures of the rows so far; timings and sizes carried over.</summary>
+        private RunMetrics Summarize(RunMetrics m)
+        {
+            RunMetrics scores = Joint
+                ? RunMetricsCalculator.Joint(m.Tasks, m.AccuracyMatrix[0], m.MacroF1Matrix[0], m.BaselineAccuracy, m.BaselineMacroF1)
+                : RunMetricsCalculator.Sequential(m.Tasks, m.AccuracyMatrix, m.MacroF1Matrix, m.BaselineAccuracy, m.BaselineMacroF1);
+            return scores with { TestSizes = m.TestSizes, Timings = m.Timings, TotalSeconds = m.TotalSeconds, Finished = false };
+        }
+
         private Tensor LossOf(IReadOnlyList<EncodedExample> examples) =>
             model.forward(encoder.Collate(examples, device)).Loss
             ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
@@ -275,7 +284,8 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                 LoadedTask task = tasks[j];
                 int offset = before;
                 var answers = predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels, n => observer.EvaluationProgress(offset + n));
-                (acc[j], f1[j]) = TemporaryScoring.Score(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
+                TaskScore score = TaskScore.Of(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
+                (acc[j], f1[j]) = (score.Accuracy, score.MacroF1);
                 predictions[j] = [.. answers];
                 before += task.Test.Count;
             }

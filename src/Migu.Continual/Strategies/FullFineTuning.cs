@@ -1,4 +1,6 @@
+using Migu.Continual.Prompts;
 using Migu.Core;
+using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Models;
 using Migu.Models.Checkpoints;
@@ -32,7 +34,7 @@ public class FullFineTuning(LanguageModel model, bool freezeEmbeddings) : IConti
 
     public IReadOnlyList<MaskTarget> MiguTargets(MiguOptions options) => [.. MiguController.SelectTargets(Model, options)];
 
-    public virtual IReadOnlyList<TextPair> TrainingData(int taskIndex, IReadOnlyList<IReadOnlyList<TextPair>> trainSets) => trainSets[taskIndex];
+    public virtual IReadOnlyList<PromptedExample> TrainingData(int taskIndex, IReadOnlyList<LoadedTask> tasks) => tasks[taskIndex].Train;
 
     public virtual Tensor? ExtraLoss(int taskIndex) => null;
 

@@ -1,3 +1,5 @@
+using Migu.Continual.Prompts;
+using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
 using TorchSharp.Modules;
@@ -21,8 +23,8 @@ public interface IContinualStrategy : IDisposable
     /// <summary>The weights whose rows MIGU masks during this task, chosen by <paramref name="options"/>' layer selection.</summary>
     IReadOnlyList<MaskTarget> MiguTargets(MiguOptions options);
 
-    /// <summary>The examples task <paramref name="taskIndex"/> trains on, given every task's training examples.</summary>
-    IReadOnlyList<TextPair> TrainingData(int taskIndex, IReadOnlyList<IReadOnlyList<TextPair>> trainSets);
+    /// <summary>The examples task <paramref name="taskIndex"/> trains on, given every task of the run.</summary>
+    IReadOnlyList<PromptedExample> TrainingData(int taskIndex, IReadOnlyList<LoadedTask> tasks);
 
     /// <summary>A loss term added to every optimizer step of the task (EWC, O-LoRA), or null.</summary>
     Tensor? ExtraLoss(int taskIndex);

@@ -1,3 +1,5 @@
+using Migu.Continual.Prompts;
+using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
 using TorchSharp.Modules;
@@ -7,8 +9,8 @@ namespace Migu.Continual.Strategies;
 
 /// <summary>
 /// Replay around another strategy (ft or lora): task t trains on its own examples plus, for each
-/// earlier task j, a fixed sample of ⌈fraction·|train_j|⌉ of j's examples. The sample of task j
-/// is drawn from the run seed and j alone, so it is the same at every later task and after a resume.
+/// earlier task j, a fixed label-stratified sample of round(fraction·|train_j|) (at least one) of j's
+/// examples. The sample of task j is drawn from the run seed and j's name alone, so it is the same at every later task and after a resume.
 /// </summary>
 public sealed class ReplayStrategy(IContinualStrategy inner, double fraction, long seed) : IContinualStrategy
 {
@@ -21,27 +23,15 @@ public sealed class ReplayStrategy(IContinualStrategy inner, double fraction, lo
 
     public IReadOnlyList<MaskTarget> MiguTargets(MiguOptions options) => inner.MiguTargets(options);
 
-    public IReadOnlyList<TextPair> TrainingData(int taskIndex, IReadOnlyList<IReadOnlyList<TextPair>> trainSets)
+    public IReadOnlyList<PromptedExample> TrainingData(int taskIndex, IReadOnlyList<LoadedTask> tasks)
     {
-        var mixed = new List<TextPair>(inner.TrainingData(taskIndex, trainSets));
+        var mixed = new List<PromptedExample>(inner.TrainingData(taskIndex, tasks));
         for (int j = 0; j < taskIndex; j++)
         {
-            mixed.AddRange(Sample(trainSets[j], j));
+            mixed.AddRange(tasks[j].ReplaySample(fraction, seed));
         }
 
         return mixed;
-    }
-
-    /// <summary>The replay sample of past task <paramref name="taskIndex"/>: label-stratified, at least one example.</summary>
-    public IReadOnlyList<TextPair> Sample(IReadOnlyList<TextPair> train, int taskIndex)
-    {
-        if (fraction <= 0 || train.Count == 0)
-        {
-            return [];
-        }
-
-        int count = Math.Min(train.Count, Math.Max(1, (int)Math.Ceiling(fraction * train.Count)));
-        return StratifiedSample.Take(train, p => p.Target, count, Seeds.Derive(seed, 0x5EED, taskIndex));
     }
 
     public Tensor? ExtraLoss(int taskIndex) => inner.ExtraLoss(taskIndex);

@@ -1,3 +1,4 @@
+using Migu.Continual.Prompts;
 using Migu.Core;
 using Migu.Models;
 using Migu.Models.Tokenizers;
@@ -90,7 +91,7 @@ public sealed class ExampleEncoder
         return [.. ids, Eos];
     }
 
-    public EncodedExample Encode(TextPair pair) => new(EncodePrompt(pair.Prompt), EncodeTarget(pair.Target));
+    public EncodedExample Encode(PromptedExample pair) => new(EncodePrompt(pair.Prompt), EncodeTarget(pair.Target));
 
     /// <summary>
     /// A padded training batch (right padding): T5 gets input ids, mask, labels (−100 on padding)

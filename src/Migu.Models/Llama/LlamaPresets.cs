@@ -3,7 +3,7 @@ namespace Migu.Models.Llama;
 /// <summary>
 /// Named Llama shapes. "llama-160m" and "llama-1b-like" are the configs of the PyTorch MIGU
 /// reference (transformers' LlamaConfig defaults otherwise, vocab 32000, 2048 positions);
-/// "llama-tiny" is for tests and smoke runs.
+/// "llama-tiny" is for tests and smoke runs, "llama-mini" for CPU runs from scratch (the demo).
 /// </summary>
 public static class LlamaPresets
 {
@@ -18,6 +18,17 @@ public static class LlamaPresets
             NumAttentionHeads = 4,
             NumKeyValueHeadsSetting = 2,
             MaxPositionEmbeddings = 256,
+        },
+        // Small enough to train from scratch on two CPU cores in minutes (the demo's model).
+        ["llama-mini"] = new LlamaConfig
+        {
+            VocabSize = 2048,
+            HiddenSize = 128,
+            IntermediateSize = 384,
+            NumHiddenLayers = 4,
+            NumAttentionHeads = 4,
+            NumKeyValueHeadsSetting = 4,
+            MaxPositionEmbeddings = 512,
         },
         ["llama-160m"] = Reference(768, 2048, 12, 12),
         ["llama-1b-like"] = Reference(2048, 5632, 16, 16),

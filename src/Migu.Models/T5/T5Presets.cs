@@ -16,6 +16,12 @@ public static class T5Presets
             VocabSize = 128, DModel = 32, DKv = 8, DFf = 64, NumLayers = 2, NumDecoderLayers = 2, NumHeads = 4,
             RelativeAttentionNumBuckets = 8, RelativeAttentionMaxDistance = 16,
         },
+        // Small enough to train from scratch on two CPU cores in minutes.
+        ["t5-mini"] = new()
+        {
+            VocabSize = 2048, DModel = 128, DKv = 32, DFf = 384, NumLayers = 3, NumDecoderLayers = 3, NumHeads = 4,
+            FeedForwardProj = "gated-gelu", TieWordEmbeddings = false,
+        },
         ["t5-small"] = V10(dModel: 512, dFf: 2048, layers: 6, heads: 8),
         ["t5-base"] = V10(dModel: 768, dFf: 3072, layers: 12, heads: 12),
         ["t5-large"] = V10(dModel: 1024, dFf: 4096, layers: 24, heads: 16),
