@@ -241,8 +241,8 @@ public sealed class LoraAdapters : IDisposable
     {
         foreach (var (module, a, b) in Weights(name))
         {
-            yield return ($"{module}.lora_A.{name}.weight", a);
-            yield return ($"{module}.lora_B.{name}.weight", b);
+            yield return (ParameterName(module, "lora_A", name), a);
+            yield return (ParameterName(module, "lora_B", name), b);
         }
     }
 
@@ -317,8 +317,8 @@ public sealed class LoraAdapters : IDisposable
         {
             LoraAdapter adapter = layer[name];
             Projection projection = layer.Projection;
-            targets.Add(new MaskTarget($"{layer.ModuleName}.lora_A.{name}.weight", adapter.A, acc => adapter.MagnitudeAccumulator = acc));
-            targets.Add(new MaskTarget($"{layer.ModuleName}.lora_B.{name}.weight", adapter.B, acc => projection.MagnitudeAccumulator = acc));
+            targets.Add(new MaskTarget(ParameterName(layer.ModuleName, "lora_A", name), adapter.A, acc => adapter.MagnitudeAccumulator = acc));
+            targets.Add(new MaskTarget(ParameterName(layer.ModuleName, "lora_B", name), adapter.B, acc => projection.MagnitudeAccumulator = acc));
         }
 
         return targets;
@@ -364,19 +364,26 @@ public sealed class LoraAdapters : IDisposable
         var selected = new List<(string, Projection)>();
         foreach (var (name, module) in model.named_modules())
         {
-            if (module is Projection p && p.Weight.requires_grad && targets.Matches(name, p.Kind))
+            if (module is Projection p && IsCandidate(p) && targets.Matches(name, p.Kind))
             {
                 selected.Add((name, p));
             }
         }
 
-        if (model is Projection self && self.Weight.requires_grad && targets.Matches(string.Empty, self.Kind))
+        if (model is Projection self && IsCandidate(self) && targets.Matches(string.Empty, self.Kind))
         {
             selected.Add((string.Empty, self));
         }
 
         return selected;
     }
+
+    /// <summary>PEFT's in-memory name, e.g. <c>model.layers.0.self_attn.q_proj.lora_A.task.weight</c> (no leading dot for a bare projection).</summary>
+    private static string ParameterName(string module, string factor, string adapter) =>
+        (module.Length == 0 ? string.Empty : module + ".") + $"{factor}.{adapter}.weight";
+
+    /// <summary>A trainable projection; one that LoRA froze is kept too, so attaching twice is reported as such.</summary>
+    private static bool IsCandidate(Projection p) => p.Weight.requires_grad || p.Lora is not null;
 
     private static IEnumerable<Parameter> OwnParameters(Projection p) => p.Bias is null ? [p.Weight] : [p.Weight, p.Bias];
 
