@@ -37,8 +37,8 @@ internal sealed class PeftFixture
     /// <summary>A PEFT-written case (expected.json).</summary>
     public static PeftFixture Peft(string name) => new(Path.Combine(Root, name), "expected.json");
 
-    /// <summary>A case our code wrote for the Python check (csharp.json).</summary>
-    public static PeftFixture CSharp(string name) => new(Path.Combine(Root, name), "csharp.json");
+    /// <summary>A case our code wrote for the Python check (csharp.json), in <paramref name="directory"/>.</summary>
+    public static PeftFixture CSharp(string directory) => new(directory, "csharp.json");
 
     public static bool Exists(string name, string recordFile) => File.Exists(Path.Combine(Root, name, recordFile));
 
