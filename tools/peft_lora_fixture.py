@@ -97,6 +97,8 @@ def generate(outdir):
         folder = os.path.join(outdir, name)
         if os.path.isdir(folder):
             shutil.rmtree(folder)
+        # The relative name, not this machine's absolute path to the base model.
+        model.peft_config["default"].base_model_name_or_path = case["base"]
         model.save_pretrained(folder)
         readme = os.path.join(folder, "README.md")  # PEFT's model card template; not needed
         if os.path.exists(readme):

@@ -263,7 +263,8 @@ public sealed class LoraAdapters : IDisposable
     /// <summary>
     /// Adds s·B·A of adapter <paramref name="name"/> into each wrapped weight; forward then skips the
     /// adapter (active or not, it is part of W until <see cref="Unmerge"/>). The trainable adapter
-    /// cannot be merged: it would get no gradient.
+    /// cannot be merged (it would get no gradient), nor an adapter on a weight that the model shares
+    /// with another module (a tied head: the embedding would change as well).
     /// </summary>
     public void Merge(string name)
     {
@@ -276,6 +277,17 @@ public sealed class LoraAdapters : IDisposable
         if (TrainableAdapter == name)
         {
             throw new MiguUserException($"LoRA adapter '{name}' is trainable; make another adapter trainable (or none) before merging it");
+        }
+
+        foreach (LoraLayer layer in layers)
+        {
+            string own = layer.ModuleName.Length == 0 ? "weight" : layer.ModuleName + ".weight";
+            string? listedAs = Model.named_parameters().FirstOrDefault(p => ReferenceEquals(p.parameter, layer.Projection.Weight)).name;
+            if (listedAs is not null && listedAs != own)
+            {
+                // A tied head: adding ΔW would change the embedding that shares the tensor, too.
+                throw new MiguUserException($"LoRA: '{layer.ModuleName}' shares its weight with '{listedAs}'; merging would change both, so it is refused");
+            }
         }
 
         foreach (LoraLayer layer in layers)

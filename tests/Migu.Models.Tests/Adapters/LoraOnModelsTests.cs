@@ -140,4 +140,16 @@ public class LoraOnModelsTests
 
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void Merging_into_a_tied_head_is_refused_because_the_embedding_shares_the_weight()
+    {
+        using var model = ModelLoader.Load(AdapterTestKit.T5Directory); // v1.1 fixture: tied head
+        using var lora = LoraAdapters.Attach(model, new LoraOptions { Targets = "head" });
+        lora.AddAdapter("task", seed: 1);
+        lora.SetTrainable(null);
+        var e = Assert.Throws<MiguUserException>(() => lora.Merge("task"));
+        Assert.Contains("'lm_head' shares its weight with 'shared.weight'", e.Message, StringComparison.Ordinal);
+        Assert.False(lora.IsMerged("task"));
+    }
 }
