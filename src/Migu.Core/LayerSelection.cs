@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Migu.Core;
 
-/// <summary>Which projections MIGU masks: a set of kinds, or a regular expression on module names.</summary>
+/// <summary>Which projections MIGU masks (or LoRA wraps): a set of kinds, a regular expression on module names, or a list of names.</summary>
 public sealed class LayerSelection
 {
     private static readonly ProjectionKind[] Attention =
@@ -13,11 +13,13 @@ public sealed class LayerSelection
 
     private readonly HashSet<ProjectionKind> kinds;
     private readonly Regex? pattern;
+    private readonly HashSet<string>? names;
 
-    private LayerSelection(HashSet<ProjectionKind> kinds, Regex? pattern, string text)
+    private LayerSelection(HashSet<ProjectionKind> kinds, Regex? pattern, string text, HashSet<string>? names = null)
     {
         this.kinds = kinds;
         this.pattern = pattern;
+        this.names = names;
         Text = text;
     }
 
@@ -27,8 +29,9 @@ public sealed class LayerSelection
     /// <summary>
     /// Parses "all", "attention", "ffn", a comma list of q, k, v, o, ffn, attention, head, or
     /// "re:REGEX" (matched against the module name, e.g. <c>re:decoder\..*\.wo$</c>).
+    /// <paramref name="what"/> names the option in error messages.
     /// </summary>
-    public static LayerSelection Parse(string text)
+    public static LayerSelection Parse(string text, string what = "MIGU layers")
     {
         string trimmed = text.Trim();
         if (trimmed.StartsWith("re:", StringComparison.Ordinal))
@@ -40,7 +43,7 @@ public sealed class LayerSelection
             }
             catch (ArgumentException e)
             {
-                throw new MiguUserException($"MIGU layers: '{source}' is not a valid regular expression ({e.Message})", e);
+                throw new MiguUserException($"{what}: '{source}' is not a valid regular expression ({e.Message})", e);
             }
         }
 
@@ -76,21 +79,31 @@ public sealed class LayerSelection
                     break;
                 default:
                     throw new MiguUserException(
-                        $"MIGU layers: unknown selection '{raw}' (use all, attention, ffn, q, k, v, o, head, or re:REGEX)");
+                        $"{what}: unknown selection '{raw}' (use all, attention, ffn, q, k, v, o, head, or re:REGEX)");
             }
         }
 
         if (set.Count == 0)
         {
-            throw new MiguUserException("MIGU layers: the selection is empty (use all, attention, ffn, q, k, v, o, head, or re:REGEX)");
+            throw new MiguUserException($"{what}: the selection is empty (use all, attention, ffn, q, k, v, o, head, or re:REGEX)");
         }
 
         return new LayerSelection(set, null, trimmed);
     }
 
+    /// <summary>
+    /// Exactly the modules named (full module names such as <c>model.layers.0.self_attn.q_proj</c>),
+    /// for selections that come from a file rather than from an option, e.g. a PEFT adapter's modules.
+    /// </summary>
+    public static LayerSelection Named(IEnumerable<string> moduleNames)
+    {
+        var set = new HashSet<string>(moduleNames, StringComparer.Ordinal);
+        return new LayerSelection([], null, $"{set.Count} named module{(set.Count == 1 ? "" : "s")}", set);
+    }
+
     /// <summary>True when the projection named <paramref name="name"/> of kind <paramref name="kind"/> is selected.</summary>
     public bool Matches(string name, ProjectionKind kind) =>
-        pattern is not null ? pattern.IsMatch(name) : kinds.Contains(kind);
+        names is not null ? names.Contains(name) : pattern is not null ? pattern.IsMatch(name) : kinds.Contains(kind);
 
     public override string ToString() => Text;
 }

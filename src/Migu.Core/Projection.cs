@@ -1,3 +1,4 @@
+using Migu.Core.Lora;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,6 +16,9 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly Parameter? bias;
 
+    // Built once: named in the error raised when the token mask in force does not fit.
+    private readonly string recordingName;
+
     public Projection(long inFeatures, long outFeatures, bool hasBias = true, ProjectionKind kind = ProjectionKind.Other, Device? device = null, ScalarType? dtype = null)
         : base(nameof(Projection))
     {
@@ -26,6 +30,7 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         Kind = kind;
+        recordingName = $"a projection ({inFeatures}→{outFeatures})";
         weight = new Parameter(empty(outFeatures, inFeatures, dtype: dtype, device: device));
         if (hasBias)
         {
@@ -66,53 +71,27 @@ public sealed class Projection : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// The LoRA adapters attached to this projection, or null. The models call their projections
+    /// directly, so LoRA hooks in here rather than by replacing modules; it is not a registered
+    /// submodule, so the model's parameters, state dict and checkpoints stay as they are.
+    /// </summary>
+    public LoraLayer? Lora { get; internal set; }
+
     public override Tensor forward(Tensor input)
     {
         Tensor output = nn.functional.linear(input, weight, bias); // (…, d_out)
+        if (Lora is not null)
+        {
+            output = Lora.AddTo(input, output, training); // x_O = x·Wᵀ + b + Σ s·(x·Aᵀ)·Bᵀ
+        }
+
         if (MagnitudeAccumulator is not null)
         {
-            Record(output);
+            MagnitudeRecorder.Add(MagnitudeAccumulator, output, recordingName);
         }
 
         return output;
-    }
-
-    /// <summary>Adds Σ over non-padding tokens of |y| per output unit into the accumulator, outside autograd.</summary>
-    private void Record(Tensor output)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        Tensor y = output.detach().reshape(-1, OutFeatures); // (N, d_out)
-        Tensor? mask = TokenMask.Current; // (N) or null
-        if (mask is not null && mask.shape[0] != y.shape[0])
-        {
-            throw new MiguUserException(
-                $"the token mask in force has {mask.shape[0]} tokens but a projection ({InFeatures}→{OutFeatures}) saw {y.shape[0]}; wrap each token stream's forward in its own TokenMask.Use");
-        }
-
-        Tensor accumulator = MagnitudeAccumulator!;
-        if (mask is not null && mask.device != y.device)
-        {
-            mask = mask.to(y.device); // a new tensor in this scope; the ambient one stays untouched
-        }
-
-        if (y.dtype == ScalarType.Float32)
-        {
-            // Two kernels: |y|, then one matrix-vector product straight into the fp32 accumulator
-            // (measured faster on CPU than a fused L1 norm along the token dimension).
-            accumulator.addmv_(y.abs().t(), mask ?? ones(y.shape[0], ScalarType.Float32, y.device));
-        }
-        else
-        {
-            // Low precision activations: reduce with an fp32 accumulator (the reference sums in bf16).
-            Tensor absY = y.abs();
-            if (mask is not null)
-            {
-                absY = absY.mul_(mask.to(y.dtype).unsqueeze(1));
-            }
-
-            accumulator.add_(absY.sum(0, type: ScalarType.Float32));
-        }
     }
 
     public override string GetName() => $"Projection({InFeatures}→{OutFeatures}, {Kind})";

@@ -92,6 +92,6 @@ public static class StateDictBinder
         }
     }
 
-    private static string Listed(List<string> keys) =>
+    internal static string Listed(IReadOnlyList<string> keys) =>
         string.Join(", ", keys.Take(5).Select(k => $"'{k}'")) + (keys.Count > 5 ? $" and {keys.Count - 5} more" : string.Empty);
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using Migu.Core.IO;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -51,16 +52,16 @@ public static class StateDictFiles
     }
 
     /// <summary>Writes <paramref name="state"/> as <c>model.safetensors</c> atomically (temp file, then rename).</summary>
-    public static void Save(string directory, IReadOnlyDictionary<string, Tensor> state)
+    public static void Save(string directory, IReadOnlyDictionary<string, Tensor> state) =>
+        SaveSafeTensorsFile(Path.Combine(directory, SafeTensors), state);
+
+    /// <summary>Writes <paramref name="state"/> (any device, any layout) as one safetensors file at <paramref name="path"/>, atomically.</summary>
+    public static void SaveSafeTensorsFile(string path, IReadOnlyDictionary<string, Tensor> state)
     {
-        Directory.CreateDirectory(directory);
-        string target = Path.Combine(directory, SafeTensors);
-        string temp = target + ".tmp";
         var contiguous = state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
         try
         {
-            Safetensors.SaveStateDict(temp, contiguous);
-            File.Move(temp, target, overwrite: true);
+            AtomicFile.Write(path, temp => Safetensors.SaveStateDict(temp, contiguous));
         }
         finally
         {
@@ -71,13 +72,11 @@ public static class StateDictFiles
                     t.Dispose();
                 }
             }
-
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
         }
     }
+
+    /// <summary>All tensors of one safetensors file, by key, on the CPU; an unreadable file is a <see cref="CheckpointException"/>.</summary>
+    public static Dictionary<string, Tensor> LoadSafeTensorsFile(string path) => LoadSafeTensors(path);
 
     private static Dictionary<string, Tensor> LoadSafeTensors(string path)
     {
