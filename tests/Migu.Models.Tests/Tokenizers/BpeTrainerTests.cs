@@ -89,3 +89,28 @@ public sealed class BpeTrainerTests
         }
     }
 }
+
+/// <summary>The embedded tokenizer against transformers' PreTrainedTokenizerFast (tools/compact_tokenizer_golden.py).</summary>
+public sealed class CompactTokenizerParityTests
+{
+    [Fact]
+    public void Ids_and_decoded_text_match_transformers_on_hard_strings()
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "compact_golden.json");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        ByteLevelBpeTokenizer tok = EmbeddedTokenizer.Compact();
+        Assert.Equal(doc.RootElement.GetProperty("vocab_size").GetInt32(), tok.VocabSize);
+        int cases = 0;
+        foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
+        {
+            string text = c.GetProperty("text").GetString()!;
+            int[] expected = [.. c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32())];
+            IReadOnlyList<int> ids = tok.Encode(text, addSpecialTokens: false);
+            Assert.True(expected.SequenceEqual(ids), $"ids of {text}: [{string.Join(", ", ids)}] vs transformers [{string.Join(", ", expected)}]");
+            Assert.Equal(c.GetProperty("decoded").GetString(), tok.Decode(ids, skipSpecialTokens: false));
+            cases++;
+        }
+
+        Assert.Equal(9, cases);
+    }
+}
