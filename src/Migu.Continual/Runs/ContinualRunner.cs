@@ -43,9 +43,47 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
         using var ownedModel = model;
         ExampleEncoder encoder = CreateEncoder(model, tokenizer);
-        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model);
+        string? baseModel = null;
+        if (StrategyFactory.UsesAdapters(recipe))
+        {
+            baseModel = SaveBase(store, model);
+        }
+
+        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
         var session = new Session(this, store, model, encoder, strategy, device);
         return session.Run(cancel);
+    }
+
+    /// <summary>
+    /// Adapters need their base: a checkpoint directory is named as it is; a preset's random weights
+    /// are saved once, with the tokenizer, as checkpoints/base (so the adapters load in PEFT too).
+    /// </summary>
+    private string SaveBase(RunStore store, LanguageModel model)
+    {
+        if (File.Exists(Path.Combine(recipe.Model, "config.json")))
+        {
+            return Path.GetFullPath(recipe.Model);
+        }
+
+        string dir = Path.Combine(store.CheckpointsDirectory, "base");
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+        {
+            string temp = dir + ".tmp";
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            Migu.Models.Checkpoints.ModelCheckpoint.Save(model, temp);
+            if (recipe.Tokenizer is null)
+            {
+                EmbeddedTokenizer.WriteCompactFiles(temp);
+            }
+
+            RunStore.CommitDirectory(temp, dir);
+        }
+
+        return dir;
     }
 
     private ExampleEncoder CreateEncoder(LanguageModel model, ITextTokenizer tokenizer)

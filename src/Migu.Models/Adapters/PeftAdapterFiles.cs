@@ -123,6 +123,29 @@ public static class PeftAdapterFiles
         }
     }
 
+    /// <summary>
+    /// Copies the weights in <paramref name="directory"/> into the existing adapter
+    /// <paramref name="adapter"/> (same modules and rank), leaving its parameters the same objects,
+    /// so an optimizer built on them keeps working (a resumed run).
+    /// </summary>
+    public static void LoadWeights(LoraAdapters lora, string directory, string adapter)
+    {
+        var (config, modules, state) = Read(lora.Model, directory);
+        try
+        {
+            if (config.Rank != lora.Config(adapter).Rank || !modules.SequenceEqual(lora.Weights(adapter).Select(w => w.Module)))
+            {
+                throw new CheckpointException($"{directory}: the saved adapter does not have the modules and rank of adapter '{adapter}'");
+            }
+
+            Bind(lora, adapter, state);
+        }
+        finally
+        {
+            DisposeAll(state);
+        }
+    }
+
     /// <summary>PEFT's task type for a model: what PeftModel.from_pretrained wraps it as.</summary>
     public static string? TaskTypeOf(nn.Module model) => model switch
     {

@@ -1,0 +1,129 @@
+using Migu.Continual.Prompts;
+using Migu.Continual.Recipes;
+using Migu.Continual.Runs;
+using Migu.Continual.Training;
+using Migu.Core;
+using Migu.Core.Lora;
+using Migu.Models;
+using Migu.Models.Adapters;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Strategies;
+
+/// <summary>
+/// LoRA strategies: the base model is frozen and adapters train. <c>lora</c>: one adapter
+/// ("default") across all tasks. <c>inclora</c>: a new adapter per task ("task1", "task2", …),
+/// earlier ones frozen and summed in forward. Checkpoints hold each adapter in PEFT's layout
+/// (adapters/&lt;name&gt;/adapter_config.json + adapter_model.safetensors).
+/// </summary>
+public class LoraStrategy : IContinualStrategy
+{
+    public const string AdaptersFolder = "adapters";
+    public const string SingleAdapter = "default";
+
+    private readonly bool incremental;
+    private readonly long seed;
+    private readonly string? baseModel;
+
+    public LoraStrategy(LanguageModel model, LoraSettings settings, bool incremental, long seed, string? baseModel)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        this.incremental = incremental;
+        this.seed = seed;
+        this.baseModel = baseModel;
+        var options = new LoraOptions
+        {
+            Targets = settings.Targets,
+            Adapter = new LoraAdapterConfig { Rank = settings.Rank, Alpha = settings.Alpha, Dropout = settings.Dropout },
+        };
+        Lora = LoraAdapters.Attach(model, options);
+    }
+
+    public virtual string Name => incremental ? "inclora" : "lora";
+
+    /// <summary>The adapters on the model.</summary>
+    public LoraAdapters Lora { get; }
+
+    /// <summary>The adapter task <paramref name="taskIndex"/> trains.</summary>
+    public string AdapterOf(int taskIndex) => incremental ? $"task{taskIndex + 1}" : SingleAdapter;
+
+    public IReadOnlyList<Parameter> BeginTask(int taskIndex)
+    {
+        string name = AdapterOf(taskIndex);
+        if (Lora.AdapterNames.Contains(name))
+        {
+            Lora.SetTrainable(name); // a resumed task, or the one adapter of plain LoRA
+        }
+        else
+        {
+            Lora.AddAdapter(name, Seeds.Derive(seed, 0x10A, taskIndex)); // active and trainable; earlier ones frozen
+        }
+
+        return [.. Lora.Parameters(name)];
+    }
+
+    /// <summary>A and B of the trainable adapter on the layers MIGU's selection names.</summary>
+    public IReadOnlyList<MaskTarget> MiguTargets(MiguOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string name = Lora.TrainableAdapter ?? throw new InvalidOperationException("no trainable adapter: call BeginTask first");
+        LayerSelection selection = LayerSelection.Parse(options.Layers);
+        var modules = Lora.Layers.Where(l => selection.Matches(l.ModuleName, l.Projection.Kind)).Select(l => l.ModuleName + ".").ToList();
+        var targets = Lora.MiguTargets(name).Where(t => modules.Any(m => t.Name.StartsWith(m, StringComparison.Ordinal))).ToList();
+        return targets.Count > 0
+            ? targets
+            : throw new MiguUserException($"MIGU layers '{options.Layers}' select none of the LoRA layers ({Lora.Options.Targets})");
+    }
+
+    public virtual IReadOnlyList<PromptedExample> TrainingData(int taskIndex, IReadOnlyList<LoadedTask> tasks) => tasks[taskIndex].Train;
+
+    public virtual Tensor? ExtraLoss(int taskIndex) => null;
+
+    public void EndTask(TaskEndContext context)
+    {
+    }
+
+    public void SaveCheckpoint(string directory)
+    {
+        foreach (string name in Lora.AdapterNames)
+        {
+            PeftAdapterFiles.Save(Lora, name, Path.Combine(directory, AdaptersFolder, name), baseModel);
+        }
+    }
+
+    public void LoadCheckpoint(string directory)
+    {
+        string root = Path.Combine(directory, AdaptersFolder);
+        // Task order (task1, task2, …, not text order), so each loaded adapter freezes the one before.
+        var saved = Directory.Exists(root)
+            ? Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>().OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal).ToList()
+            : [];
+        foreach (string name in saved)
+        {
+            string path = Path.Combine(root, name);
+            if (Lora.AdapterNames.Contains(name))
+            {
+                PeftAdapterFiles.LoadWeights(Lora, path, name);
+            }
+            else
+            {
+                PeftAdapterFiles.Load(Lora, path, name);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Lora.Dispose();
+        }
+    }
+}
