@@ -7,4 +7,5 @@ root.Options.Add(CliErrors.VerboseOption);
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 return root.Parse(args).Invoke();
