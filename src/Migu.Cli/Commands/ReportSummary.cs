@@ -27,7 +27,7 @@ internal static class ReportSummary
             table.AddRow([.. cells.Select(Markup.Escape)]);
         }
 
-        table.Caption("% , mean ± sample std over finished seeds");
+        table.Caption("in %: mean ± sample std over finished seeds");
         AnsiConsole.Write(table);
         if (manySets)
         {

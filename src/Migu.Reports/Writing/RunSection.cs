@@ -41,7 +41,11 @@ internal static class RunSection
     private static void WriteRun(MarkdownDocument doc, FigureWriter figures, RunGroup g, RunRecord run)
     {
         doc.Heading(3, run.Name);
-        doc.Paragraph($"{g.Label}, model {run.Recipe.Model}, seed {run.Recipe.Seed.ToString(CultureInfo.InvariantCulture)}; {Progress(run)} tasks; order {SetupSection.Order(run.Metrics.Tasks)}.");
+        string seed = run.Recipe.Seed.ToString(CultureInfo.InvariantCulture);
+        doc.Paragraph(run.IsMultiTask
+            ? $"{g.Label}, model {run.Recipe.Model}, seed {seed}; trained jointly on {string.Join(", ", run.Metrics.Tasks)}."
+            : $"{g.Label}, model {run.Recipe.Model}, seed {seed}; trained in the order {SetupSection.Order(run.Metrics.Tasks)}; " +
+              $"{run.CompletedRows} of {run.Metrics.Tasks.Count} tasks done{(run.Metrics.Finished ? string.Empty : ", still running")}.");
 
         string heatmap = figures.Save(AccuracyHeatmapChart.Build(run), $"accuracy-{run.Name}");
         doc.Figure(heatmap, $"accuracy matrix of {run.Name}", run.IsMultiTask
