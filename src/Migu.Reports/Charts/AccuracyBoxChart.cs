@@ -46,13 +46,13 @@ public static class AccuracyBoxChart
             dots.MarkerLineColor = Colors.White;
         }
 
-        const int PerGroup = 130;
-        int slanted = ChartStyle.CategoryTicksBottom(plot, [.. Enumerable.Range(0, shown.Count).Select(k => (double)k)], [.. shown.Select(s => s.Group.Label)], PerGroup);
+        int width = Math.Max(640, 160 + (130 * shown.Count));
+        // The data area is the figure less the y axis and margins.
+        double perGroup = (width - 110.0) / shown.Count;
+        int slanted = ChartStyle.CategoryTicksBottom(plot, [.. Enumerable.Range(0, shown.Count).Select(k => (double)k)], [.. shown.Select(s => s.Group.Label)], perGroup);
         plot.Axes.SetLimitsX(-0.6, shown.Count - 0.4);
         plot.Axes.AutoScaleY();
         plot.Axes.MarginsY(0.15);
-
-        int width = Math.Max(640, 160 + (PerGroup * shown.Count));
         int height = 540 + slanted;
         return new ChartImage(plot, width, height);
     }
