@@ -7,5 +7,6 @@ root.Options.Add(CliErrors.VerboseOption);
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 return root.Parse(args).Invoke();

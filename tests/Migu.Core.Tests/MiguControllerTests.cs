@@ -203,7 +203,7 @@ public class MiguControllerTests
     {
         var options = new MiguOptions { Threshold = 0.5, Layers = "q,v", Mode = MiguMode.Update, Rule = ThresholdRule.Quantile, Source = MaskSource.Random, Seed = 7, SkipFirstTask = false };
         string json = System.Text.Json.JsonSerializer.Serialize(options);
-        Assert.Contains("\"Update\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"update\"", json, StringComparison.Ordinal);
         Assert.Equal(options, System.Text.Json.JsonSerializer.Deserialize<MiguOptions>(json));
     }
 }

@@ -35,7 +35,7 @@ public class PyTorchParityTests
 
         migu.BeginTask(0); // step 1: no MIGU
         double loss1 = TrainStep(model, migu, optimizer, batches[0], beforeStep: null);
-        Assert.Equal(Golden.GetProperty("loss1").GetDouble(), loss1, 5);
+        AssertLossClose(Golden.GetProperty("loss1").GetDouble(), loss1, "step 1");
         AssertState(model, Golden.GetProperty("after_step1"), "after step 1");
 
         migu.BeginTask(1);
@@ -57,7 +57,7 @@ public class PyTorchParityTests
                     }
                 }
             });
-            Assert.Equal(expected.GetProperty("loss").GetDouble(), loss, 5);
+            AssertLossClose(expected.GetProperty("loss").GetDouble(), loss, $"step {s + 2}");
             foreach (MaskTarget target in migu.Targets)
             {
                 string layer = target.Name[..^".weight".Length];
@@ -68,6 +68,10 @@ public class PyTorchParityTests
             AssertState(model, expected.GetProperty("after"), $"{key} mode after step {s + 2}");
         }
     }
+
+    /// <summary>fp32 losses agree to the same tolerance as the tensors (a fixed number of decimals is too tight near 27).</summary>
+    private static void AssertLossClose(double expected, double actual, string where) =>
+        Assert.True(Math.Abs(expected - actual) <= Atol + (Rtol * Math.Abs(expected)), $"{where}: loss {actual} vs PyTorch {expected}");
 
     private static double TrainStep(TinyMlp model, MiguController migu, RowMaskedAdamW optimizer, JsonElement batch, Action? beforeStep)
     {

@@ -82,6 +82,9 @@ public sealed record TrainingSettings
 
     /// <summary>Write a resumable mid-task checkpoint every N optimizer steps; 0 = only between tasks.</summary>
     public int CheckpointEvery { get; init; }
+
+    /// <summary><c>all</c>: keep the checkpoint after every task; <c>last</c>: only the newest (large models).</summary>
+    public string KeepCheckpoints { get; init; } = "all";
 }
 
 /// <summary>Settings one task may change.</summary>

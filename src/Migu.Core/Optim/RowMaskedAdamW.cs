@@ -43,6 +43,61 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer
     public (Tensor ExpAvg, Tensor ExpAvgSq)? MomentsOf(Parameter p) =>
         states.TryGetValue(p, out State? s) ? (s.ExpAvg, s.ExpAvgSq) : null;
 
+    /// <summary>
+    /// The optimizer state as named tensors for a checkpoint: for each parameter that has stepped,
+    /// <c>{name}.exp_avg</c>, <c>{name}.exp_avg_sq</c>, <c>{name}.step</c> (int64 scalar) and, once it
+    /// was row-masked, <c>{name}.row_steps</c>. The tensors are the live state (or new scalars); save, don't keep.
+    /// </summary>
+    public Dictionary<string, Tensor> ExportState(IReadOnlyDictionary<Parameter, string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (p, s) in states)
+        {
+            string name = names.TryGetValue(p, out string? n) ? n : throw new ArgumentException("a parameter of this optimizer has no name", nameof(names));
+            result[name + ".exp_avg"] = s.ExpAvg;
+            result[name + ".exp_avg_sq"] = s.ExpAvgSq;
+            result[name + ".step"] = tensor(s.Step);
+            if (s.RowSteps is not null)
+            {
+                result[name + ".row_steps"] = s.RowSteps;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Restores <see cref="ExportState"/>'s tensors (copied onto each parameter's device); parameters absent from <paramref name="state"/> start fresh.</summary>
+    public void ImportState(IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<Parameter, string> names)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(names);
+        using var noGrad = no_grad();
+        foreach (Parameter p in Parameters)
+        {
+            string name = names[p];
+            if (!state.TryGetValue(name + ".exp_avg", out Tensor? m))
+            {
+                continue;
+            }
+
+            if (!states.TryGetValue(p, out State? s))
+            {
+                s = new State(p);
+                states[p] = s;
+            }
+
+            s.ExpAvg.copy_(m);
+            s.ExpAvgSq.copy_(state[name + ".exp_avg_sq"]);
+            s.Step = state[name + ".step"].item<long>();
+            if (state.TryGetValue(name + ".row_steps", out Tensor? rows))
+            {
+                s.RowSteps ??= CreateRowSteps(p, 0);
+                s.RowSteps.copy_(rows);
+            }
+        }
+    }
+
     protected override void Update(Parameter p, Tensor grad, Tensor? rowMask)
     {
         if (!states.TryGetValue(p, out State? state))

@@ -23,6 +23,9 @@ internal static class ByteLevelAlphabet
         });
     }
 
+    /// <summary>The character that stands for byte <paramref name="b"/>.</summary>
+    public static char CharOf(byte b) => ByteToChar[b];
+
     /// <summary>The bytes a token stands for; null when one of its characters is not in the table.</summary>
     public static bool TryDecode(string token, List<byte> into)
     {

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Microsoft.ML.Tokenizers;
+using Migu.Core.IO;
 
 namespace Migu.Models.Tokenizers;
 
@@ -18,6 +20,46 @@ public static class EmbeddedTokenizer
     /// transformers' GPT2Tokenizer does.
     /// </summary>
     public static ITextTokenizer Gpt2() => new TiktokenTextTokenizer(R50kBase.Value, vocabSize: 50257, Gpt2EndOfText);
+
+    /// <summary>The name <see cref="Compact"/> goes by in recipes and checkpoints.</summary>
+    public const string CompactName = "compact-2k";
+
+    private static readonly string[] CompactFiles = ["tokenizer.json", "tokenizer_config.json"];
+
+    /// <summary>
+    /// A 2048-entry byte-level BPE learned from the shared task data (Embedded/compact-2k/PROVENANCE.md):
+    /// &lt;pad&gt; 0, &lt;/s&gt; 1 (EOS), &lt;s&gt; 2 (BOS); no special tokens are added on encode. Small enough
+    /// that a tiny model trained from scratch spends little on its embedding and softmax.
+    /// </summary>
+    public static ByteLevelBpeTokenizer Compact()
+    {
+        JsonElement root = ParseResource("tokenizer.json");
+        var config = TokenizerConfig.FromJson(ParseResource("tokenizer_config.json"));
+        return ByteLevelBpeLoader.FromTokenizerJson(root, $"embedded {CompactName}/tokenizer.json", config);
+    }
+
+    /// <summary>Writes the compact tokenizer's files into <paramref name="directory"/> (beside a checkpoint), atomically.</summary>
+    public static void WriteCompactFiles(string directory)
+    {
+        foreach (string file in CompactFiles)
+        {
+            using Stream stream = OpenResource(file);
+            using var memory = new MemoryStream();
+            stream.CopyTo(memory);
+            AtomicFile.WriteAllBytes(Path.Combine(directory, file), memory.ToArray());
+        }
+    }
+
+    private static JsonElement ParseResource(string file)
+    {
+        using Stream stream = OpenResource(file);
+        using JsonDocument doc = JsonDocument.Parse(stream);
+        return doc.RootElement.Clone();
+    }
+
+    private static Stream OpenResource(string file) =>
+        typeof(EmbeddedTokenizer).Assembly.GetManifestResourceStream($"Migu.Models.Tokenizers.Embedded.{CompactName}/{file}")
+        ?? throw new InvalidOperationException($"the embedded tokenizer file {CompactName}/{file} is missing from the assembly");
 }
 
 /// <summary>A tiktoken vocabulary with one end-of-text token that doubles as BOS, EOS and pad.</summary>

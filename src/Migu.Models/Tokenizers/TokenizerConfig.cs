@@ -37,6 +37,18 @@ internal sealed class TokenizerConfig
         return config;
     }
 
+    /// <summary>A config given as JSON (an embedded tokenizer's tokenizer_config.json).</summary>
+    public static TokenizerConfig FromJson(JsonElement root)
+    {
+        var config = new TokenizerConfig();
+        foreach (JsonProperty p in root.EnumerateObject())
+        {
+            config._values[p.Name] = p.Value;
+        }
+
+        return config;
+    }
+
     /// <summary>The text of a special token entry such as "bos_token"; null when absent or null.</summary>
     public string? Token(string key)
     {

@@ -1,0 +1,51 @@
+using Migu.Core;
+
+namespace Migu.Continual.Data;
+
+/// <summary>
+/// One task of a stream, fully read and checked: every example's label is one of
+/// <see cref="Labels"/>, and train and test are not empty. <see cref="Dev"/> is empty when the task
+/// has no dev file and none was carved from train (<see cref="DataPreparation"/>).
+/// </summary>
+public sealed record TaskData
+{
+    /// <summary>The dataset folder name, e.g. <c>agnews</c>; the prompt's <c>Dataset:</c> line.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The task type folder, e.g. <c>TC</c>; the prompt's <c>Task:</c> line.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>labels.json, in file order (the prompt lists the options in this order).</summary>
+    public required IReadOnlyList<string> Labels { get; init; }
+
+    public required IReadOnlyList<Example> Train { get; init; }
+
+    public IReadOnlyList<Example> Dev { get; init; } = [];
+
+    public required IReadOnlyList<Example> Test { get; init; }
+
+    /// <summary>Where the task was read from, for messages.</summary>
+    public string Location { get; init; } = string.Empty;
+
+    /// <summary>
+    /// The split named <c>train</c>, <c>dev</c> or <c>test</c> (case-insensitive), as
+    /// <c>eval.split</c> names it. An empty dev split is an error rather than an empty score.
+    /// </summary>
+    public IReadOnlyList<Example> Split(string split)
+    {
+        switch (split.ToUpperInvariant())
+        {
+            case "TRAIN":
+                return Train;
+            case "TEST":
+                return Test;
+            case "DEV":
+                return Dev.Count > 0
+                    ? Dev
+                    : throw new MiguUserException(
+                        $"{Location}: task '{Name}' has no dev split; add dev.json or set data_options.dev_fraction");
+            default:
+                throw new MiguUserException($"eval.split: '{split}' is not one of train, dev, test");
+        }
+    }
+}

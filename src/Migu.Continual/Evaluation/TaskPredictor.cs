@@ -1,0 +1,105 @@
+using Migu.Continual.Recipes;
+using Migu.Continual.Training;
+using Migu.Models;
+using Migu.Models.Tokenizers;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Evaluation;
+
+/// <summary>
+/// The model's answers to a task's prompts, in eval mode without gradients: greedy generation
+/// (decoded text) or label ranking (the label whose tokens, EOS included, are most likely after
+/// the prompt; ties go to the earlier label).
+/// </summary>
+public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, EvalSettings settings, Device device)
+{
+    /// <summary>One prediction per prompt, in order; <paramref name="progress"/> gets the number of prompts done.</summary>
+    public IReadOnlyList<string> Predict(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            return settings.Mode == EvalMode.Rank ? Rank(prompts, labels, progress) : Generate(prompts, progress);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    private string[] Generate(IReadOnlyList<string> prompts, Action<int>? progress)
+    {
+        int[][] sources = [.. prompts.Select(encoder.EncodePrompt)];
+        var answers = new string[prompts.Count];
+        int done = 0;
+        // Prompts of similar length share a batch (less padding); answers go back to their places.
+        int[] order = [.. Enumerable.Range(0, prompts.Count).OrderBy(i => sources[i].Length)];
+        foreach (int[] chunk in BatchPlan.Sequential(order.Length, settings.Batch).Select(b => b.Select(i => order[i]).ToArray()))
+        {
+            using var scope = NewDisposeScope();
+            var rows = chunk.Select(i => (IReadOnlyList<int>)sources[i]).ToList();
+            PaddingSide side = encoder.DecoderOnly ? PaddingSide.Left : PaddingSide.Right;
+            using TokenBatch batch = TokenBatch.Create(rows, encoder.Pad, side, device: device);
+            Tensor output = model.Generate(batch.InputIds, batch.AttentionMask, settings.MaxNewTokens).cpu();
+            long skip = encoder.DecoderOnly ? batch.InputIds.shape[1] : 1; // the prompt, or T5's start token
+            for (int r = 0; r < chunk.Length; r++)
+            {
+                long[] row = output[r].data<long>().ToArray();
+                var fresh = row.Skip((int)skip).Select(v => (int)v).TakeWhile(id => id != encoder.Eos);
+                answers[chunk[r]] = encoder.Tokenizer.Decode(fresh, skipSpecialTokens: true);
+            }
+
+            done += chunk.Length;
+            progress?.Invoke(done);
+        }
+
+        return answers;
+    }
+
+    private string[] Rank(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress)
+    {
+        if (labels.Count == 0)
+        {
+            throw new Migu.Core.MiguUserException("rank evaluation needs the task's labels");
+        }
+
+        int[][] targets = [.. labels.Select(encoder.EncodeTarget)];
+        var answers = new string[prompts.Count];
+        // Each (prompt, label) pair is one sequence; a batch holds whole prompts' label sets.
+        int promptsPerBatch = Math.Max(1, settings.Batch / labels.Count);
+        int done = 0;
+        foreach (int[] chunk in BatchPlan.Sequential(prompts.Count, promptsPerBatch))
+        {
+            using var scope = NewDisposeScope();
+            var pairs = new List<EncodedExample>(chunk.Length * labels.Count);
+            foreach (int i in chunk)
+            {
+                int[] source = encoder.EncodePrompt(prompts[i]);
+                pairs.AddRange(targets.Select(t => new EncodedExample(source, t)));
+            }
+
+            float[] scores = SequenceScores.LogLikelihoods(model, encoder, pairs, device);
+            for (int c = 0; c < chunk.Length; c++)
+            {
+                int best = 0;
+                for (int l = 1; l < labels.Count; l++)
+                {
+                    if (scores[(c * labels.Count) + l] > scores[(c * labels.Count) + best])
+                    {
+                        best = l;
+                    }
+                }
+
+                answers[chunk[c]] = labels[best];
+            }
+
+            done += chunk.Length;
+            progress?.Invoke(done);
+        }
+
+        return answers;
+    }
+}

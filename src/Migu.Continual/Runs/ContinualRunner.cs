@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Migu.Continual.Evaluation;
+using Migu.Continual.Recipes;
+using Migu.Continual.Strategies;
+using Migu.Continual.Training;
+using Migu.Core;
+using Migu.Core.IO;
+using Migu.Core.Optim;
+using Migu.Core.Runtime;
+using Migu.Models;
+using Migu.Models.Tokenizers;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Runs;
+
+/// <summary>
+/// Runs a recipe over its tasks: trains each task with the recipe's strategy (and MIGU), scores the
+/// model on every task after each one (and before the first, for forward transfer), and keeps the
+/// run store up to date so that running again on the same directory resumes where it stopped — at
+/// the last finished task, or at a mid-task checkpoint — and ends with the same metrics.
+/// </summary>
+public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
+{
+    private readonly Recipe recipe = recipe;
+    private readonly IReadOnlyList<LoadedTask> tasks = tasks;
+    private readonly IRunObserver observer = observer ?? SilentObserver.Instance;
+
+    public RunMetrics Run(CancellationToken cancel = default)
+    {
+        if (tasks.Count == 0)
+        {
+            throw new MiguUserException("the run has no tasks");
+        }
+
+        Device device = TorchRuntime.ParseDevice(recipe.Device);
+        RunStore store = RunStore.Open(outDirectory, recipe);
+        manual_seed(recipe.Seed);
+        var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
+        using var ownedModel = model;
+        ExampleEncoder encoder = CreateEncoder(model, tokenizer);
+        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model);
+        var session = new Session(this, store, model, encoder, strategy, device);
+        return session.Run(cancel);
+    }
+
+    private ExampleEncoder CreateEncoder(LanguageModel model, ITextTokenizer tokenizer)
+    {
+        int source = recipe.Training.MaxSourceLength;
+        int target = recipe.Training.MaxTargetLength;
+        if (RunModel.MaxPositions(model) is long positions && source + target > positions)
+        {
+            // A decoder reads prompt and answer as one sequence; keep it within the model's positions.
+            source = (int)Math.Max(8, positions - target);
+            observer.Info($"prompts are cut to {source} tokens: the model has {positions} positions and answers take up to {target}");
+        }
+
+        return new ExampleEncoder(tokenizer, model.Family, source, target);
+    }
+
+    /// <summary>One execution of the run: the live model, strategy and store.</summary>
+    private sealed class Session(
+        ContinualRunner owner, RunStore store, LanguageModel model,
+        ExampleEncoder encoder, IContinualStrategy strategy, Device device)
+    {
+        private readonly Recipe recipe = owner.recipe;
+        private readonly IReadOnlyList<LoadedTask> tasks = owner.tasks;
+        private readonly IRunObserver observer = owner.observer;
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private double secondsBefore;
+
+        private bool Joint => recipe.Method == ContinualMethod.Mtl;
+
+        /// <summary>Training phases: one per task, or one joint phase for the multi-task bound.</summary>
+        private int Phases => Joint ? 1 : tasks.Count;
+
+        public RunMetrics Run(CancellationToken cancel)
+        {
+            RunMetrics metrics = store.ReadMetrics() ?? new RunMetrics
+            {
+                Tasks = [.. tasks.Select(t => t.Name)],
+                AccuracyMatrix = [],
+                MacroF1Matrix = [],
+                TestSizes = [.. tasks.Select(t => t.Test.Count)],
+            };
+            if (!metrics.Tasks.SequenceEqual(tasks.Select(t => t.Name)))
+            {
+                throw new MiguUserException($"{store.MetricsPath}: its tasks ({string.Join(", ", metrics.Tasks)}) are not this run's");
+            }
+
+            secondsBefore = metrics.TotalSeconds;
+            int done = metrics.AccuracyMatrix.Count;
+            if (metrics.Finished)
+            {
+                observer.Info($"{store.Root} holds a finished run; nothing to do");
+                return metrics;
+            }
+
+            store.Log(done == 0 && metrics.BaselineAccuracy is null ? "run started" : $"run resumed after {done} of {Phases} phase(s)");
+            if (done > 0)
+            {
+                strategy.LoadCheckpoint(store.TaskCheckpoint(done - 1, PhaseName(done - 1)));
+            }
+
+            if (recipe.Eval.Baseline && done == 0 && metrics.BaselineAccuracy is null)
+            {
+                var (acc, f1, _) = EvaluateAll("baseline (before training)");
+                metrics = metrics with { BaselineAccuracy = acc, BaselineMacroF1 = f1, TotalSeconds = Elapsed() };
+                store.WriteMetrics(metrics);
+            }
+
+            for (int phase = done; phase < Phases; phase++)
+            {
+                metrics = RunPhase(phase, metrics, cancel);
+            }
+
+            metrics = TemporaryScoring.Summarize(metrics) with { Finished = true, TotalSeconds = Elapsed() };
+            store.WriteMetrics(metrics);
+            store.Log($"run finished: ACC {metrics.Acc:P1}");
+            return metrics;
+        }
+
+        private RunMetrics RunPhase(int phase, RunMetrics metrics, CancellationToken cancel)
+        {
+            string name = PhaseName(phase);
+            IReadOnlyList<Parameter> parameters = strategy.BeginTask(phase);
+            MiguOptions? miguOptions = StrategyFactory.MiguOptionsFor(recipe);
+            using MiguController? migu = miguOptions is null ? null : new MiguController(strategy.MiguTargets(miguOptions), miguOptions);
+            // The joint multi-task phase is not a "first task": MIGU applies to it when on.
+            migu?.BeginTask(Joint ? 1 : phase);
+            TaskOverride? over = recipe.PerTask?.GetValueOrDefault(name);
+            TrainingSettings t = recipe.Training;
+            using var optimizer = new RowMaskedAdamW(parameters, over?.Lr ?? t.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+            var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
+
+            IReadOnlyList<IReadOnlyList<TextPair>> trainSets = [.. tasks.Select(x => x.Train)];
+            IReadOnlyList<TextPair> pairs = Joint ? [.. trainSets.SelectMany(s => s)] : strategy.TrainingData(phase, trainSets);
+            if (pairs.Count == 0)
+            {
+                throw new MiguUserException($"task {name} has no training examples");
+            }
+
+            var plan = new TaskTrainingPlan
+            {
+                TaskIndex = phase,
+                TaskName = name,
+                Examples = [.. pairs.Select(encoder.Encode)],
+                Epochs = over?.Epochs ?? t.Epochs,
+                Batch = over?.Batch ?? t.Batch,
+                GradAccum = t.GradAccum,
+                Lr = over?.Lr ?? t.Lr,
+                Schedule = t.Schedule,
+                WarmupRatio = t.WarmupRatio,
+                ClipNorm = t.ClipNorm,
+                Seed = recipe.Seed,
+                CheckpointEvery = t.CheckpointEvery,
+            };
+            int totalSteps = plan.Steps().Count;
+            long stepBase = metrics.Timings.Sum(x => (long)x.Steps);
+            int startStep = 0;
+            double trainSeconds = 0;
+            long tokens = 0;
+            if (MidTaskState.Read(store.MidTaskDirectory) is { } mid && mid.TaskIndex == phase)
+            {
+                strategy.LoadCheckpoint(store.MidTaskDirectory);
+                optimizer.ImportState(Safetensors.LoadStateDict(Path.Combine(store.MidTaskDirectory, MidTaskState.OptimizerFile)), names);
+                startStep = mid.Step;
+                trainSeconds = mid.TrainSeconds;
+                tokens = mid.Tokens;
+                store.Log($"task {name}: resumed at step {startStep} of {totalSteps}");
+            }
+
+            store.TruncateLoss(stepBase + startStep);
+            store.Log($"task {name}: training {totalSteps} steps on {pairs.Count} examples");
+            observer.TrainingStarted(phase, Phases, name, totalSteps, startStep);
+            var trainClock = Stopwatch.StartNew();
+            using (var events = new TensorBoardLog(store.EventsDirectory))
+            {
+                new TaskTrainer(model, encoder, device).Train(
+                    plan,
+                    optimizer,
+                    migu,
+                    () => strategy.ExtraLoss(phase),
+                    startStep,
+                    step =>
+                    {
+                        tokens += step.Tokens;
+                        double seconds = trainSeconds + trainClock.Elapsed.TotalSeconds;
+                        store.AppendLoss(stepBase + step.Step, step, name, Elapsed());
+                        events.Scalar("train/loss", step.Loss + step.ExtraLoss, stepBase + step.Step);
+                        events.Scalar("train/lr", step.Lr, stepBase + step.Step);
+                        observer.StepDone(step, tokens / Math.Max(seconds, 1e-9));
+                    },
+                    done => WriteMidCheckpoint(phase, done, optimizer, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
+                    cancel);
+            }
+
+            trainSeconds += trainClock.Elapsed.TotalSeconds;
+            if (!Joint)
+            {
+                var own = tasks[phase].Train.Select(encoder.Encode).ToList();
+                strategy.EndTask(new TaskEndContext(phase, own, LossOf, recipe.Seed));
+            }
+
+            var evalClock = Stopwatch.StartNew();
+            var (accRow, f1Row, predictions) = EvaluateAll($"after {name}");
+            double evalSeconds = evalClock.Elapsed.TotalSeconds;
+
+            string checkpoint = store.TaskCheckpoint(phase, name);
+            string temp = checkpoint + ".tmp";
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            Directory.CreateDirectory(temp);
+            strategy.SaveCheckpoint(temp);
+            WriteTokenizerFiles(temp);
+            RunStore.CommitDirectory(temp, checkpoint);
+            WritePredictions(phase, name, predictions);
+            if (Directory.Exists(store.MidTaskDirectory))
+            {
+                Directory.Delete(store.MidTaskDirectory, recursive: true);
+            }
+
+            var timing = new TaskTiming
+            {
+                Task = name,
+                TrainSeconds = trainSeconds,
+                EvalSeconds = evalSeconds,
+                Steps = totalSteps,
+                TrainTokens = tokens,
+                TokensPerSecond = tokens / Math.Max(trainSeconds, 1e-9),
+            };
+            metrics = TemporaryScoring.Summarize(metrics with
+            {
+                AccuracyMatrix = [.. metrics.AccuracyMatrix, accRow],
+                MacroF1Matrix = [.. metrics.MacroF1Matrix, f1Row],
+                Timings = [.. metrics.Timings, timing],
+                TotalSeconds = Elapsed(),
+            });
+            store.WriteMetrics(metrics); // the commit point of the phase
+            store.Log($"task {name}: done, accuracy row [{string.Join(", ", accRow.Select(a => a.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)))}]");
+            if (recipe.Training.KeepCheckpoints == "last" && phase > 0)
+            {
+                string previous = store.TaskCheckpoint(phase - 1, PhaseName(phase - 1));
+                if (Directory.Exists(previous))
+                {
+                    Directory.Delete(previous, recursive: true);
+                }
+            }
+
+            observer.PhaseFinished(phase, metrics);
+            return metrics;
+        }
+
+        private Tensor LossOf(IReadOnlyList<EncodedExample> examples) =>
+            model.forward(encoder.Collate(examples, device)).Loss
+            ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
+
+        private (double[] Accuracy, double[] MacroF1, string[][] Predictions) EvaluateAll(string title)
+        {
+            var predictor = new TaskPredictor(model, encoder, recipe.Eval, device);
+            var acc = new double[tasks.Count];
+            var f1 = new double[tasks.Count];
+            var predictions = new string[tasks.Count][];
+            int total = tasks.Sum(x => x.Test.Count);
+            observer.EvaluationStarted(title, total);
+            int before = 0;
+            for (int j = 0; j < tasks.Count; j++)
+            {
+                LoadedTask task = tasks[j];
+                int offset = before;
+                var answers = predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels, n => observer.EvaluationProgress(offset + n));
+                (acc[j], f1[j]) = TemporaryScoring.Score(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
+                predictions[j] = [.. answers];
+                before += task.Test.Count;
+            }
+
+            observer.EvaluationFinished();
+            return (acc, f1, predictions);
+        }
+
+        private void WriteMidCheckpoint(int phase, int step, RowMaskedAdamW optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
+        {
+            string temp = store.MidTaskDirectory + ".tmp";
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            Directory.CreateDirectory(temp);
+            strategy.SaveCheckpoint(temp);
+            Safetensors.SaveStateDict(Path.Combine(temp, MidTaskState.OptimizerFile), optimizer.ExportState(names));
+            new MidTaskState { TaskIndex = phase, Step = step, TrainSeconds = seconds, Tokens = tokens }.Write(temp);
+            RunStore.CommitDirectory(temp, store.MidTaskDirectory);
+            store.Log($"task {PhaseName(phase)}: mid-task checkpoint at step {step}");
+        }
+
+        /// <summary>predictions/after-01-agnews.jsonl: every scored example's task, prediction and gold answer.</summary>
+        private void WritePredictions(int phase, string name, string[][] predictions)
+        {
+            var lines = new List<string>();
+            for (int j = 0; j < tasks.Count; j++)
+            {
+                for (int i = 0; i < predictions[j].Length; i++)
+                {
+                    lines.Add(new JsonObject { ["task"] = tasks[j].Name, ["index"] = i, ["prediction"] = predictions[j][i], ["gold"] = tasks[j].Test[i].Target }
+                        .ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                }
+            }
+
+            AtomicFile.WriteAllText(Path.Combine(store.Root, "predictions", $"after-{phase + 1:00}-{name}.jsonl"), string.Join('\n', lines) + "\n");
+        }
+
+        /// <summary>Checkpoints carry the tokenizer, so each loads on its own (migu eval, transformers).</summary>
+        private void WriteTokenizerFiles(string directory)
+        {
+            string? source = recipe.Tokenizer ?? (File.Exists(Path.Combine(recipe.Model, "config.json")) ? recipe.Model : null);
+            if (source is null)
+            {
+                EmbeddedTokenizer.WriteCompactFiles(directory);
+                return;
+            }
+
+            foreach (string file in TokenizerFileNames.Where(f => File.Exists(Path.Combine(source, f))))
+            {
+                File.Copy(Path.Combine(source, file), Path.Combine(directory, file), overwrite: true);
+            }
+        }
+
+        private static readonly string[] TokenizerFileNames =
+            ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "spiece.model", "tokenizer.model", "vocab.json", "merges.txt", "generation_config.json"];
+
+        private string PhaseName(int phase) => Joint ? "all" : tasks[phase].Name;
+
+        private double Elapsed() => secondsBefore + clock.Elapsed.TotalSeconds;
+    }
+}

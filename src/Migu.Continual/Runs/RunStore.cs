@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Migu.Continual.Recipes;
+using Migu.Continual.Training;
+using Migu.Core;
+using Migu.Core.IO;
+
+namespace Migu.Continual.Runs;
+
+/// <summary>
+/// The run directory, the contract between the runner, reports and the CLI: recipe.json (the
+/// resolved recipe), metrics.json (rows of finished tasks; the commit point of a task),
+/// loss.csv, run.log, TensorBoard events/, and checkpoints/ (one per task, plus mid/ while a
+/// task is under way). Every file a reader may open is written atomically.
+/// </summary>
+public sealed class RunStore
+{
+    public const string RecipeFile = "recipe.json";
+    public const string MetricsFile = "metrics.json";
+    public const string LossFile = "loss.csv";
+    public const string LogFile = "run.log";
+    public const string LossHeader = "step,task_index,task,epoch,loss,lr,tokens,seconds";
+
+    private static readonly JsonSerializerOptions MetricsJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    private RunStore(string root) => Root = root;
+
+    public string Root { get; }
+
+    public string RecipePath => Path.Combine(Root, RecipeFile);
+
+    public string MetricsPath => Path.Combine(Root, MetricsFile);
+
+    public string LossPath => Path.Combine(Root, LossFile);
+
+    public string LogPath => Path.Combine(Root, LogFile);
+
+    public string EventsDirectory => Path.Combine(Root, "events");
+
+    public string CheckpointsDirectory => Path.Combine(Root, "checkpoints");
+
+    /// <summary>Where a mid-task checkpoint lives while a task is under way.</summary>
+    public string MidTaskDirectory => Path.Combine(CheckpointsDirectory, "mid");
+
+    /// <summary>The checkpoint after task <paramref name="taskIndex"/> (0-based): checkpoints/task-01-agnews, …</summary>
+    public string TaskCheckpoint(int taskIndex, string taskName) =>
+        Path.Combine(CheckpointsDirectory, $"task-{taskIndex + 1:00}-{SafeName(taskName)}");
+
+    /// <summary>
+    /// Opens <paramref name="directory"/> for <paramref name="recipe"/>: a new or empty directory gets
+    /// recipe.json; one that holds the same recipe (device aside) is resumed; a different recipe is refused.
+    /// </summary>
+    public static RunStore Open(string directory, Recipe recipe)
+    {
+        var store = new RunStore(Path.GetFullPath(directory));
+        if (File.Exists(store.RecipePath))
+        {
+            Recipe existing = RecipeJson.Load(store.RecipePath);
+            string? difference = FirstDifference(Identity(existing), Identity(recipe), "$");
+            if (difference is not null)
+            {
+                throw new MiguUserException(
+                    $"{store.Root} holds a run of a different recipe ({difference}); use another --out, or delete the directory to start over");
+            }
+        }
+        else
+        {
+            if (Directory.Exists(store.Root) && Directory.EnumerateFileSystemEntries(store.Root).Any())
+            {
+                throw new MiguUserException($"{store.Root} is not empty and holds no {RecipeFile}; refusing to write a run into it");
+            }
+
+            AtomicFile.WriteAllText(store.RecipePath, RecipeJson.Serialize(recipe));
+        }
+
+        return store;
+    }
+
+    /// <summary>The metrics of the finished tasks, or null before the first.</summary>
+    public RunMetrics? ReadMetrics() => File.Exists(MetricsPath) ? ReadMetrics(MetricsPath) : null;
+
+    public static RunMetrics ReadMetrics(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunMetrics>(File.ReadAllText(path), MetricsJson)
+                ?? throw new MiguUserException($"{path}: empty metrics");
+        }
+        catch (JsonException e)
+        {
+            throw new MiguUserException($"{path}: not valid metrics JSON ({e.Message.Split('\n')[0]})", e);
+        }
+    }
+
+    public void WriteMetrics(RunMetrics metrics) => AtomicFile.WriteAllText(MetricsPath, SerializeMetrics(metrics));
+
+    public static string SerializeMetrics(RunMetrics metrics) => JsonSerializer.Serialize(metrics, MetricsJson);
+
+    /// <summary>Appends one optimizer step to loss.csv (header first when the file is new).</summary>
+    public void AppendLoss(long globalStep, StepRecord step, string taskName, double seconds)
+    {
+        bool fresh = !File.Exists(LossPath);
+        using var writer = new StreamWriter(LossPath, append: true, new UTF8Encoding(false));
+        if (fresh)
+        {
+            writer.WriteLine(LossHeader);
+        }
+
+        writer.WriteLine(string.Join(',',
+            globalStep.ToString(CultureInfo.InvariantCulture),
+            step.TaskIndex.ToString(CultureInfo.InvariantCulture),
+            taskName,
+            step.Epoch.ToString(CultureInfo.InvariantCulture),
+            (step.Loss + step.ExtraLoss).ToString("R", CultureInfo.InvariantCulture),
+            step.Lr.ToString("R", CultureInfo.InvariantCulture),
+            step.Tokens.ToString(CultureInfo.InvariantCulture),
+            seconds.ToString("F3", CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Drops loss rows from global step <paramref name="fromStep"/> on (steps a resumed run repeats).</summary>
+    public void TruncateLoss(long fromStep)
+    {
+        if (!File.Exists(LossPath))
+        {
+            return;
+        }
+
+        var kept = File.ReadAllLines(LossPath)
+            .Where((line, i) => i == 0 || long.Parse(line.AsSpan(0, line.IndexOf(',', StringComparison.Ordinal)), CultureInfo.InvariantCulture) < fromStep);
+        AtomicFile.WriteAllText(LossPath, string.Join('\n', kept) + "\n");
+    }
+
+    /// <summary>Appends a time-stamped line to run.log.</summary>
+    public void Log(string message) =>
+        File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}\n", new UTF8Encoding(false));
+
+    /// <summary>Moves a fully written directory into place (replacing an older one), so a reader never sees half a checkpoint.</summary>
+    public static void CommitDirectory(string temp, string target)
+    {
+        if (Directory.Exists(target))
+        {
+            string old = target + ".old";
+            if (Directory.Exists(old))
+            {
+                Directory.Delete(old, recursive: true);
+            }
+
+            Directory.Move(target, old);
+            Directory.Move(temp, target);
+            Directory.Delete(old, recursive: true);
+        }
+        else
+        {
+            Directory.Move(temp, target);
+        }
+    }
+
+    /// <summary>The recipe as it identifies a run: the device may change between a run and its resumption.</summary>
+    private static JsonNode Identity(Recipe recipe) => JsonNode.Parse(RecipeJson.Serialize(recipe with { Device = "any" }))!;
+
+    /// <summary>The first place where two JSON trees differ, as "path: old → new"; null when equal.</summary>
+    internal static string? FirstDifference(JsonNode? a, JsonNode? b, string path)
+    {
+        if (a is JsonObject oa && b is JsonObject ob)
+        {
+            foreach (string key in oa.Select(p => p.Key).Union(ob.Select(p => p.Key)).Order(StringComparer.Ordinal))
+            {
+                string? d = FirstDifference(oa[key], ob[key], $"{path}.{key}");
+                if (d is not null)
+                {
+                    return d;
+                }
+            }
+
+            return null;
+        }
+
+        if (a is JsonArray aa && b is JsonArray ab && aa.Count == ab.Count)
+        {
+            for (int i = 0; i < aa.Count; i++)
+            {
+                string? d = FirstDifference(aa[i], ab[i], $"{path}[{i}]");
+                if (d is not null)
+                {
+                    return d;
+                }
+            }
+
+            return null;
+        }
+
+        string sa = a?.ToJsonString() ?? "absent";
+        string sb = b?.ToJsonString() ?? "absent";
+        return sa == sb ? null : $"{path}: {sa} in the run, {sb} now";
+    }
+
+    private static string SafeName(string name) =>
+        new([.. name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+}

@@ -1,0 +1,136 @@
+using Migu.Core;
+using Migu.Core.Optim;
+using Migu.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Training;
+
+/// <summary>
+/// The one training loop every strategy plugs into: for each optimizer step, micro-batches
+/// forward and backward (their losses weighted by size), the strategy's extra loss, then MIGU's
+/// mask-and-step (or a plain step), with clipping, the schedule, and a dispose scope per step.
+/// Dropout is seeded per step from the run seed, so a run resumed at step k continues exactly.
+/// </summary>
+public sealed class TaskTrainer(LanguageModel model, ExampleEncoder encoder, Device device)
+{
+    /// <summary>
+    /// Trains <paramref name="plan"/> from step <paramref name="startStep"/> (0, or where a mid-task
+    /// checkpoint left off). <paramref name="onCheckpoint"/> gets the number of steps done every
+    /// plan.CheckpointEvery steps, and when <paramref name="cancel"/> fires (then this throws
+    /// <see cref="OperationCanceledException"/>).
+    /// </summary>
+    public void Train(
+        TaskTrainingPlan plan,
+        IRowMaskedOptimizer optimizer,
+        MiguController? migu,
+        Func<Tensor?> extraLoss,
+        int startStep,
+        Action<StepRecord> onStep,
+        Action<int>? onCheckpoint = null,
+        CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (plan.GradAccum < 1 || plan.Batch < plan.GradAccum)
+        {
+            throw new MiguUserException($"task {plan.TaskName}: batch ({plan.Batch}) must be at least grad_accum ({plan.GradAccum}) ≥ 1");
+        }
+
+        var steps = plan.Steps();
+        IReadOnlyList<Parameter> parameters = optimizer.Parameters;
+        model.train();
+        optimizer.ZeroGrad();
+        for (int step = startStep; step < steps.Count; step++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                onCheckpoint?.Invoke(step);
+                cancel.ThrowIfCancellationRequested();
+            }
+
+            var (epoch, batch) = steps[step];
+            double lr = plan.Lr * LearningRate.Factor(plan.Schedule, plan.WarmupRatio, step, steps.Count);
+            StepRecord record = RunStep(plan, step, steps.Count, epoch, batch, lr, optimizer, migu, extraLoss, parameters);
+            onStep(record);
+            int done = step + 1;
+            if (plan.CheckpointEvery > 0 && done % plan.CheckpointEvery == 0 && done < steps.Count)
+            {
+                onCheckpoint?.Invoke(done);
+            }
+        }
+    }
+
+    private StepRecord RunStep(
+        TaskTrainingPlan plan, int step, int totalSteps, int epoch, int[] batch, double lr,
+        IRowMaskedOptimizer optimizer, MiguController? migu, Func<Tensor?> extraLoss, IReadOnlyList<Parameter> parameters)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step));
+        double taskLoss = 0;
+        long tokens = 0;
+        foreach (int[] micro in Split(batch, plan.GradAccum))
+        {
+            using var microScope = NewDisposeScope();
+            var examples = micro.Select(i => plan.Examples[i]).ToList();
+            tokens += examples.Sum(e => (long)e.Tokens);
+            ModelBatch modelBatch = encoder.Collate(examples, device);
+            Tensor loss = model.forward(modelBatch).Loss
+                ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
+            double value = loss.item<float>();
+            CheckFinite(value, plan, step, "loss");
+            taskLoss += value * micro.Length / batch.Length;
+            loss.mul(micro.Length / (double)batch.Length).backward();
+        }
+
+        double extraValue = 0;
+        if (extraLoss() is Tensor extra)
+        {
+            extraValue = extra.item<float>();
+            CheckFinite(extraValue, plan, step, "the strategy's extra loss");
+            extra.backward();
+        }
+
+        optimizer.LearningRate = lr;
+        Action clip = () =>
+        {
+            if (plan.ClipNorm > 0)
+            {
+                nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), plan.ClipNorm);
+            }
+        };
+        if (migu is not null)
+        {
+            migu.Step(optimizer, clip);
+        }
+        else
+        {
+            clip();
+            optimizer.Step(null);
+        }
+
+        optimizer.ZeroGrad();
+        return new StepRecord(plan.TaskIndex, step, totalSteps, epoch, taskLoss, extraValue, lr, tokens);
+    }
+
+    /// <summary>Splits a batch into <paramref name="parts"/> micro-batches of near-equal size (none empty).</summary>
+    internal static IEnumerable<int[]> Split(int[] batch, int parts)
+    {
+        int n = Math.Min(parts, batch.Length);
+        for (int i = 0; i < n; i++)
+        {
+            int start = i * batch.Length / n;
+            int end = (i + 1) * batch.Length / n;
+            yield return batch[start..end];
+        }
+    }
+
+    private static void CheckFinite(double value, TaskTrainingPlan plan, int step, string what)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new MiguUserException(
+                $"task {plan.TaskName}, step {step + 1}: {what} is {value}; training stopped (try a lower --lr, or check the task's data)");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using Migu.Continual.Recipes;
+using Migu.Continual.Runs;
+using Migu.Core;
+
+namespace Migu.Continual.Tests.Runs;
+
+public sealed class RunnerTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("migu-run").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private static Recipe Tiny(string model = "llama-tiny", ContinualMethod method = ContinualMethod.Ft, MiguOptions? migu = null) => new()
+    {
+        Tasks = ["colors", "animals"],
+        Model = model,
+        Method = method,
+        Migu = migu,
+        Training = new TrainingSettings { Lr = 3e-3, Batch = 4, MaxSourceLength = 64, MaxTargetLength = 8, CheckpointEvery = 2 },
+        Eval = new EvalSettings { Mode = EvalMode.Rank, Batch = 16 },
+        Seed = 3,
+    };
+
+    [Theory]
+    [InlineData("llama-tiny", EvalMode.Rank)]
+    [InlineData("t5-tiny", EvalMode.Generate)]
+    public void A_run_writes_the_whole_store_with_a_row_per_task(string model, EvalMode mode)
+    {
+        Recipe recipe = Tiny(model) with { Eval = new EvalSettings { Mode = mode, Batch = 16, MaxNewTokens = 4 } };
+        string dir = Path.Combine(root, "run");
+
+        RunMetrics m = new ContinualRunner(recipe, SyntheticTasks.Two(), dir).Run();
+
+        Assert.True(m.Finished);
+        Assert.Equal(["colors", "animals"], m.Tasks);
+        Assert.Equal(2, m.AccuracyMatrix.Count);
+        Assert.All(m.AccuracyMatrix, row => Assert.Equal(2, row.Count));
+        Assert.NotNull(m.BaselineAccuracy);
+        Assert.NotNull(m.Bwt);
+        Assert.Equal(m.AccuracyMatrix[^1].Average(), m.Acc!.Value, 12);
+        Assert.Equal(2, m.Timings.Count);
+        Assert.All(m.Timings, t => Assert.True(t.Steps == 6 && t.TrainTokens > 0));
+        foreach (string file in new[] { "recipe.json", "metrics.json", "loss.csv", "run.log", "predictions/after-02-animals.jsonl" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        }
+
+        Assert.True(File.Exists(Path.Combine(dir, "checkpoints", "task-01-colors", "model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(dir, "checkpoints", "task-02-animals", "tokenizer.json")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "checkpoints", "mid")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(dir, "events")));
+        string[] loss = File.ReadAllLines(Path.Combine(dir, "loss.csv"));
+        Assert.Equal(RunStore.LossHeader, loss[0]);
+        Assert.Equal(13, loss.Length); // 2 tasks × 6 steps
+        Assert.Equal(["0", "0", "colors"], loss[1].Split(',')[..3]);
+        Assert.Equal(["11", "1", "animals"], loss[^1].Split(',')[..3]);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_metrics_and_losses()
+    {
+        RunMetrics a = new ContinualRunner(Tiny(), SyntheticTasks.Two(), Path.Combine(root, "a")).Run();
+        RunMetrics b = new ContinualRunner(Tiny(), SyntheticTasks.Two(), Path.Combine(root, "b")).Run();
+
+        Assert.Equal(a.AccuracyMatrix, b.AccuracyMatrix);
+        Assert.Equal(LossColumn(Path.Combine(root, "a")), LossColumn(Path.Combine(root, "b")));
+    }
+
+    [Theory]
+    [InlineData(ContinualMethod.Ft, false)]
+    [InlineData(ContinualMethod.Ewc, true)]
+    [InlineData(ContinualMethod.Replay, true)]
+    public void A_run_killed_between_tasks_or_mid_task_resumes_to_the_same_result(ContinualMethod method, bool withMigu)
+    {
+        Recipe recipe = Tiny(method: method, migu: withMigu ? new MiguOptions { Threshold = 0.5, Mode = MiguMode.Update } : null)
+            with { Replay = new ReplaySettings { Fraction = 0.25 } };
+        string whole = Path.Combine(root, "whole");
+        RunMetrics expected = new ContinualRunner(recipe, SyntheticTasks.Two(), whole).Run();
+
+        // Killed after the first task committed.
+        string between = Path.Combine(root, "between");
+        Assert.Throws<KilledException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), between, new KillAfterPhase(0)).Run());
+        Assert.Single(RunStore.ReadMetrics(Path.Combine(between, "metrics.json")).AccuracyMatrix);
+        RunMetrics resumedBetween = new ContinualRunner(recipe, SyntheticTasks.Two(), between).Run();
+
+        // Killed mid-task (cancelled at step 3 of task 2: a mid-task checkpoint is written first).
+        string midway = Path.Combine(root, "midway");
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), midway, new CancelAtStep(1, 3, cancel)).Run(cancel.Token));
+        Assert.True(File.Exists(Path.Combine(midway, "checkpoints", "mid", "mid.json")));
+        RunMetrics resumedMidway = new ContinualRunner(recipe, SyntheticTasks.Two(), midway).Run();
+
+        foreach (RunMetrics m in new[] { resumedBetween, resumedMidway })
+        {
+            Assert.Equal(expected.AccuracyMatrix, m.AccuracyMatrix);
+            Assert.Equal(expected.MacroF1Matrix, m.MacroF1Matrix);
+            Assert.Equal(expected.Acc, m.Acc);
+        }
+
+        Assert.Equal(LossColumn(whole), LossColumn(between));
+        Assert.Equal(LossColumn(whole), LossColumn(midway));
+    }
+
+    [Fact]
+    public void A_different_recipe_on_an_existing_run_is_refused_naming_the_difference()
+    {
+        string dir = Path.Combine(root, "run");
+        new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run();
+
+        var e = Assert.Throws<MiguUserException>(() => new ContinualRunner(Tiny() with { Seed = 4 }, SyntheticTasks.Two(), dir).Run());
+        Assert.Contains("$.seed: 3 in the run, 4 now", e.Message, StringComparison.Ordinal);
+
+        // The device is not part of a run's identity.
+        RunMetrics again = new ContinualRunner(Tiny() with { Device = "auto" }, SyntheticTasks.Two(), dir).Run();
+        Assert.True(again.Finished);
+    }
+
+    [Fact]
+    public void Multi_task_training_is_one_joint_phase_scored_on_every_task()
+    {
+        RunMetrics m = new ContinualRunner(Tiny(method: ContinualMethod.Mtl), SyntheticTasks.Two(), Path.Combine(root, "mtl")).Run();
+        Assert.Single(m.AccuracyMatrix);
+        Assert.Equal(2, m.AccuracyMatrix[0].Count);
+        Assert.Equal(12, m.Timings[0].Steps);
+        Assert.Null(m.Bwt);
+    }
+
+    /// <summary>Loss values in step order (the seconds column differs between runs).</summary>
+    private static string[] LossColumn(string dir) =>
+        [.. File.ReadAllLines(Path.Combine(dir, "loss.csv")).Skip(1).Select(l => string.Join(',', l.Split(',')[..7]))];
+
+    private sealed class KilledException : Exception;
+
+    private sealed class KillAfterPhase(int phase) : TestObserver
+    {
+        public override void PhaseFinished(int index, RunMetrics metrics)
+        {
+            if (index == phase)
+            {
+                throw new KilledException();
+            }
+        }
+    }
+
+    private sealed class CancelAtStep(int task, int step, CancellationTokenSource cancel) : TestObserver
+    {
+        public override void StepDone(Migu.Continual.Training.StepRecord record, double tokensPerSecond)
+        {
+            if (record.TaskIndex == task && record.Step + 1 == step)
+            {
+                cancel.Cancel();
+            }
+        }
+    }
+
+    private class TestObserver : IRunObserver
+    {
+        public virtual void TrainingStarted(int index, int count, string name, int totalSteps, int startStep)
+        {
+        }
+
+        public virtual void StepDone(Migu.Continual.Training.StepRecord step, double tokensPerSecond)
+        {
+        }
+
+        public void EvaluationStarted(string title, int prompts)
+        {
+        }
+
+        public void EvaluationProgress(int prompts)
+        {
+        }
+
+        public void EvaluationFinished()
+        {
+        }
+
+        public virtual void PhaseFinished(int index, RunMetrics metrics)
+        {
+        }
+
+        public void Info(string message)
+        {
+        }
+    }
+}
