@@ -45,7 +45,7 @@ public sealed partial class ReportGeneratorTests : IDisposable
 
         Assert.Equal((900, 540), PngImage.Size(Out("report/figures/loss-ft-s1.png")));
         Assert.Equal((820, 600), PngImage.Size(Out("report/figures/sweep-ft-migu.png")));
-        var run = RunStore.Load(dirs[0]);
+        var run = RunReader.Load(dirs[0]);
         using var heatmap = AccuracyHeatmapChart.Build(run);
         Assert.Equal((heatmap.Width, heatmap.Height), PngImage.Size(Out("report/figures/accuracy-ft-s1.png")));
     }

@@ -23,10 +23,11 @@ public static class LossCurveChart
         double[] steps = [.. points.Select(p => (double)p.Step)];
         double[] loss = [.. points.Select(p => p.Loss)];
 
-        var raw = plot.Add.ScatterLine(steps, loss, color.WithAlpha(0.3));
-        raw.LineWidth = 1;
-        raw.LegendText = "per step";
         int window = Math.Max(1, points.Count / 50);
+        // With few steps there is no average to draw, and the steps themselves are the line.
+        var raw = plot.Add.ScatterLine(steps, loss, window > 1 ? color.WithAlpha(0.3) : color);
+        raw.LineWidth = window > 1 ? 1 : 2;
+        raw.LegendText = "per step";
         if (window > 1)
         {
             // Averaged within each task: a window reaching back into the previous task would lag behind the jump at a task's start.

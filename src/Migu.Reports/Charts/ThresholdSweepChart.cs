@@ -50,9 +50,9 @@ public static class ThresholdSweepChart
         }
 
         plot.Axes.Bottom.SetTicks([.. ticks.Keys], [.. ticks.Values]);
-        plot.Axes.AutoScale();
-        plot.Axes.SetLimitsX(Math.Min(0, ticks.Keys.FirstOrDefault()) - 0.05, Math.Max(1, ticks.Keys.LastOrDefault()) + 0.02);
+        // Margins re-run the autoscaler, so the fixed x range (all of T's [0, 1)) comes after them.
         plot.Axes.MarginsY(0.2);
+        plot.Axes.SetLimitsX(-0.05, 1.02);
         plot.ShowLegend(Edge.Bottom);
         return new ChartImage(plot, 820, 600);
     }

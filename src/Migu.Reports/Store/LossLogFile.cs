@@ -1,4 +1,5 @@
 using System.Globalization;
+using Migu.Continual.Runs;
 using Migu.Core;
 
 namespace Migu.Reports.Store;
@@ -9,9 +10,8 @@ namespace Migu.Reports.Store;
 /// </summary>
 public static class LossLogFile
 {
-    public const string FileName = "loss.csv";
-
-    private static readonly string[] Columns = ["step", "task_index", "task", "epoch", "loss", "lr", "tokens", "seconds"];
+    /// <summary>The columns read, in the order <c>TryParseRow</c> indexes them (the runner writes <see cref="RunStore.LossHeader"/>).</summary>
+    internal static readonly string[] Columns = ["step", "task_index", "task", "epoch", "loss", "lr", "tokens", "seconds"];
 
     /// <summary>Reads and parses <paramref name="path"/>; <see cref="MiguUserException"/> when missing or malformed.</summary>
     public static IReadOnlyList<LossPoint> Load(string path)

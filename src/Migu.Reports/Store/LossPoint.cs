@@ -7,6 +7,6 @@ namespace Migu.Reports.Store;
 /// <param name="Epoch">Epoch within the task.</param>
 /// <param name="Loss">Training loss of the step.</param>
 /// <param name="Lr">Learning rate used by the step.</param>
-/// <param name="Tokens">Non-padding tokens seen so far (as the runner counts them).</param>
+/// <param name="Tokens">Non-padding tokens of the step, as the runner counts them.</param>
 /// <param name="Seconds">Seconds since the run started.</param>
 public sealed record LossPoint(long Step, int TaskIndex, string Task, double Epoch, double Loss, double Lr, long Tokens, double Seconds);

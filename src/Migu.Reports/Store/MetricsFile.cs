@@ -11,8 +11,6 @@ namespace Migu.Reports.Store;
 /// </summary>
 public static class MetricsFile
 {
-    public const string FileName = "metrics.json";
-
     /// <summary>The schema this reader understands.</summary>
     public const int Schema = 1;
 

@@ -14,7 +14,7 @@ public static class ReportGenerator
 
     /// <summary>Reads the run directories and writes the report; <see cref="Migu.Core.MiguUserException"/> for bad input.</summary>
     public static ReportResult Write(IEnumerable<string> runDirectories, ReportOptions options) =>
-        Write(RunStore.LoadAll(runDirectories), options);
+        Write(RunReader.LoadAll(runDirectories), options);
 
     public static ReportResult Write(IReadOnlyList<RunRecord> runs, ReportOptions options)
     {

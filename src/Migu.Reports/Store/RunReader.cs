@@ -1,13 +1,12 @@
 using Migu.Continual.Recipes;
+using Migu.Continual.Runs;
 using Migu.Core;
 
 namespace Migu.Reports.Store;
 
-/// <summary>Reads run directories (recipe.json, metrics.json, loss.csv) written by the runner.</summary>
-public static class RunStore
+/// <summary>Reads run directories (recipe.json, metrics.json, loss.csv) as the runner's <see cref="RunStore"/> writes them.</summary>
+public static class RunReader
 {
-    public const string RecipeFileName = "recipe.json";
-
     /// <summary>Reads one run directory; <see cref="MiguUserException"/> names the directory and the problem.</summary>
     public static RunRecord Load(string directory, string? name = null)
     {
@@ -17,21 +16,21 @@ public static class RunStore
             throw new MiguUserException($"{directory}: no such run directory");
         }
 
-        string metricsPath = Path.Combine(full, MetricsFile.FileName);
+        string metricsPath = Path.Combine(full, RunStore.MetricsFile);
         if (!File.Exists(metricsPath))
         {
-            throw new MiguUserException($"{directory}: no {MetricsFile.FileName}; not a run directory, or its first task has not been evaluated yet");
+            throw new MiguUserException($"{directory}: no {RunStore.MetricsFile}; not a run directory, or its first task has not been evaluated yet");
         }
 
-        string recipePath = Path.Combine(full, RecipeFileName);
+        string recipePath = Path.Combine(full, RunStore.RecipeFile);
         if (!File.Exists(recipePath))
         {
-            throw new MiguUserException($"{directory}: no {RecipeFileName}; not a run directory");
+            throw new MiguUserException($"{directory}: no {RunStore.RecipeFile}; not a run directory");
         }
 
         Recipe recipe = RecipeJson.Load(recipePath);
         var metrics = MetricsFile.Load(metricsPath);
-        string lossPath = Path.Combine(full, LossLogFile.FileName);
+        string lossPath = Path.Combine(full, RunStore.LossFile);
         return new RunRecord
         {
             Name = name ?? Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)),
