@@ -1,0 +1,37 @@
+namespace Migu.Reports.Analysis;
+
+/// <summary>
+/// Finds threshold sweeps among groups: configurations whose recipes (and task lists) are equal
+/// except for MIGU's T, run at two or more thresholds above zero. A plain "with vs without MIGU"
+/// pair is not a sweep; the comparison table already shows it.
+/// </summary>
+public static class ThresholdSweepFinder
+{
+    public static IReadOnlyList<ThresholdSweep> Find(IReadOnlyList<RunGroup> groups)
+    {
+        var sweeps = new List<ThresholdSweep>();
+        foreach (var family in groups.GroupBy(g => RecipeKeys.SweepFamily(g.Runs[0]), StringComparer.Ordinal))
+        {
+            // MIGU off and T = 0 mask nothing: both are the baseline.
+            RunGroup? baseline = family.FirstOrDefault(g => RecipeKeys.MiguWithoutThreshold(g.Recipe) is null);
+            var variants = family
+                .Where(g => RecipeKeys.MiguWithoutThreshold(g.Recipe) is not null)
+                .GroupBy(g => RecipeKeys.MiguWithoutThreshold(g.Recipe)!, StringComparer.Ordinal);
+            foreach (var variant in variants)
+            {
+                List<SweepPoint> points = [.. variant.Select(g => new SweepPoint(g.Recipe.Migu!.Threshold, g)).OrderBy(p => p.Threshold)];
+                if (points.Count >= 2)
+                {
+                    sweeps.Add(new ThresholdSweep
+                    {
+                        Label = RecipeLabel.Compose(RecipeLabel.Head(points[0].Group.Recipe), RecipeLabel.Qualifiers(points[0].Group.Recipe)),
+                        Points = points,
+                        Baseline = baseline,
+                    });
+                }
+            }
+        }
+
+        return sweeps;
+    }
+}
