@@ -70,6 +70,8 @@ public sealed class RunnerTests : IDisposable
     [InlineData(ContinualMethod.Ft, false)]
     [InlineData(ContinualMethod.Ewc, true)]
     [InlineData(ContinualMethod.Replay, true)]
+    [InlineData(ContinualMethod.Inclora, true)]
+    [InlineData(ContinualMethod.Olora, false)]
     public void A_run_killed_between_tasks_or_mid_task_resumes_to_the_same_result(ContinualMethod method, bool withMigu)
     {
         Recipe recipe = Tiny(method: method, migu: withMigu ? new MiguOptions { Threshold = 0.5, Mode = MiguMode.Update } : null)
