@@ -185,7 +185,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             {
                 TaskIndex = phase,
                 TaskName = name,
-                Examples = [.. pairs.Select(encoder.Encode)],
+                Data = new EncodedTaskData([.. pairs.Select(encoder.Encode)], encoder),
                 Epochs = over?.Epochs ?? t.Epochs,
                 Batch = over?.Batch ?? t.Batch,
                 GradAccum = t.GradAccum,
@@ -217,7 +217,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             var trainClock = Stopwatch.StartNew();
             using (var events = new TensorBoardLog(store.EventsDirectory))
             {
-                new TaskTrainer(model, encoder, device).Train(
+                new TaskTrainer(model, device).Train(
                     plan,
                     optimizer,
                     migu,

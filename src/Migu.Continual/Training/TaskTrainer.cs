@@ -12,7 +12,7 @@ namespace Migu.Continual.Training;
 /// mask-and-step (or a plain step), with clipping, the schedule, and a dispose scope per step.
 /// Dropout is seeded per step from the run seed, so a run resumed at step k continues exactly.
 /// </summary>
-public sealed class TaskTrainer(LanguageModel model, ExampleEncoder encoder, Device device)
+public sealed class TaskTrainer(LanguageModel model, Device device)
 {
     /// <summary>
     /// Trains <paramref name="plan"/> from step <paramref name="startStep"/> (0, or where a mid-task
@@ -72,9 +72,8 @@ public sealed class TaskTrainer(LanguageModel model, ExampleEncoder encoder, Dev
         foreach (int[] micro in Split(batch, plan.GradAccum))
         {
             using var microScope = NewDisposeScope();
-            var examples = micro.Select(i => plan.Examples[i]).ToList();
-            tokens += examples.Sum(e => (long)e.Tokens);
-            ModelBatch modelBatch = encoder.Collate(examples, device);
+            tokens += micro.Sum(i => (long)plan.Data.TokensOf(i));
+            ModelBatch modelBatch = plan.Data.Collate(micro, device);
             Tensor loss = model.forward(modelBatch).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
             double value = loss.item<float>();

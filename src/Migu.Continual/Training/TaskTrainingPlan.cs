@@ -9,7 +9,8 @@ public sealed record TaskTrainingPlan
 
     public required string TaskName { get; init; }
 
-    public required IReadOnlyList<EncodedExample> Examples { get; init; }
+    /// <summary>What the task trains on.</summary>
+    public required ITrainingData Data { get; init; }
 
     public int Epochs { get; init; } = 1;
 
@@ -37,7 +38,7 @@ public sealed record TaskTrainingPlan
     /// <summary>The optimizer steps of every epoch, in order: each is the example indices of one batch.</summary>
     public IReadOnlyList<(int Epoch, int[] Batch)> Steps()
     {
-        var lengths = Examples.Select(e => e.Tokens).ToArray();
+        int[] lengths = [.. Enumerable.Range(0, Data.Count).Select(Data.TokensOf)];
         var steps = new List<(int, int[])>();
         for (int epoch = 0; epoch < Epochs; epoch++)
         {

@@ -185,11 +185,11 @@ public sealed class StrategyBehaviourTests : IDisposable
         {
             TaskIndex = task,
             TaskName = tasks[task].Name,
-            Examples = [.. strategy.TrainingData(task, tasks).Select(encoder.Encode)],
+            Data = new EncodedTaskData([.. strategy.TrainingData(task, tasks).Select(encoder.Encode)], encoder),
             Batch = 5,
             Seed = 3,
         };
-        new TaskTrainer(model, encoder, CPU).Train(plan, optimizer, null, () => strategy.ExtraLoss(task), 0, _ => { });
+        new TaskTrainer(model, CPU).Train(plan, optimizer, null, () => strategy.ExtraLoss(task), 0, _ => { });
     }
 
     private Dictionary<string, float[]> Snapshot() => model.named_parameters().ToDictionary(p => p.name, p => Values(p.parameter));
