@@ -12,6 +12,7 @@ using Migu.Core.Optim;
 using Migu.Core.Runtime;
 using Migu.Models;
 using Migu.Models.Tokenizers;
+using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -42,6 +43,12 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         manual_seed(recipe.Seed);
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
         using var ownedModel = model;
+        ScalarType weights = TrainingPrecision.Resolve(recipe.Training.Dtype, device);
+        if (weights != ScalarType.Float32)
+        {
+            model.to(weights);
+        }
+
         ExampleEncoder encoder = CreateEncoder(model, tokenizer);
         string? baseModel = null;
         if (StrategyFactory.UsesAdapters(recipe))
@@ -50,7 +57,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         }
 
         using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
-        var session = new Session(this, store, model, encoder, strategy, device);
+        var session = new Session(this, store, model, encoder, strategy, device, weights);
         return session.Run(cancel);
     }
 
@@ -103,7 +110,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
     /// <summary>One execution of the run: the live model, strategy and store.</summary>
     private sealed class Session(
         ContinualRunner owner, RunStore store, LanguageModel model,
-        ExampleEncoder encoder, IContinualStrategy strategy, Device device)
+        ExampleEncoder encoder, IContinualStrategy strategy, Device device, ScalarType weights)
     {
         private readonly Recipe recipe = owner.recipe;
         private readonly IReadOnlyList<LoadedTask> tasks = owner.tasks;
@@ -172,7 +179,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             migu?.BeginTask(Joint ? 1 : phase);
             TaskOverride? over = recipe.PerTask?.GetValueOrDefault(name);
             TrainingSettings t = recipe.Training;
-            using var optimizer = new RowMaskedAdamW(parameters, over?.Lr ?? t.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+            using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, weights, over?.Lr ?? t.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
             var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
 
             IReadOnlyList<PromptedExample> pairs = Joint ? [.. tasks.SelectMany(x => x.Train)] : strategy.TrainingData(phase, tasks);
@@ -332,7 +339,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             return (acc, f1, predictions);
         }
 
-        private void WriteMidCheckpoint(int phase, int step, RowMaskedAdamW optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
+        private void WriteMidCheckpoint(int phase, int step, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
         {
             string temp = store.MidTaskDirectory + ".tmp";
             if (Directory.Exists(temp))

@@ -76,7 +76,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
             ModelBatch modelBatch = plan.Data.Collate(micro, device);
             Tensor loss = model.forward(modelBatch).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
-            double value = loss.item<float>();
+            double value = loss.to(ScalarType.Float32).item<float>();
             CheckFinite(value, plan, step, "loss");
             taskLoss += value * micro.Length / batch.Length;
             loss.mul(micro.Length / (double)batch.Length).backward();
@@ -85,7 +85,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
         double extraValue = 0;
         if (extraLoss() is Tensor extra)
         {
-            extraValue = extra.item<float>();
+            extraValue = extra.to(ScalarType.Float32).item<float>();
             CheckFinite(extraValue, plan, step, "the strategy's extra loss");
             extra.backward();
         }

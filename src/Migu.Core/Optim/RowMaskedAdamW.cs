@@ -8,7 +8,7 @@ namespace Migu.Core.Optim;
 /// parameters follow torch.optim.AdamW exactly. A row-masked weight keeps a step count per row,
 /// so a row's bias correction counts only the steps in which it actually moved.
 /// </summary>
-public sealed class RowMaskedAdamW : RowMaskedOptimizer
+public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
 {
     private readonly Dictionary<Parameter, State> states = new(ReferenceEqualityComparer.Instance);
 

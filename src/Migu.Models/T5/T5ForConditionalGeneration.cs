@@ -121,8 +121,9 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
         Tensor? loss = null;
         if (batch.Labels is not null)
         {
+            // In fp32 whatever the weights' dtype, as autocast does for cross-entropy.
             loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[^1]), batch.Labels.reshape(-1).to(ScalarType.Int64), ignore_index: IgnoreIndex);
+                logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Labels.reshape(-1).to(ScalarType.Int64), ignore_index: IgnoreIndex);
             loss.MoveToOuterDisposeScope();
         }
 

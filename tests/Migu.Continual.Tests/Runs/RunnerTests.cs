@@ -117,6 +117,33 @@ public sealed class RunnerTests : IDisposable
         Assert.True(again.Finished);
     }
 
+    [Theory]
+    [InlineData("llama-tiny", ContinualMethod.Ft)]
+    [InlineData("t5-tiny", ContinualMethod.Lora)]
+    public void Bf16_weights_train_with_fp32_masters_and_resume_exactly(string model, ContinualMethod method)
+    {
+        Recipe recipe = Tiny(model, method, new MiguOptions { Threshold = 0.5, Mode = MiguMode.Update }) with
+        {
+            Training = Tiny().Training with { Dtype = "bf16" },
+        };
+        string whole = Path.Combine(root, "whole");
+        RunMetrics expected = new ContinualRunner(recipe, SyntheticTasks.Two(), whole).Run();
+        string midway = Path.Combine(root, "midway");
+        using var cancel = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), midway, new CancelAtStep(1, 3, cancel)).Run(cancel.Token));
+        RunMetrics resumed = new ContinualRunner(recipe, SyntheticTasks.Two(), midway).Run();
+
+        Assert.Equal(expected.AccuracyMatrix, resumed.AccuracyMatrix);
+        Assert.Equal(LossColumn(whole), LossColumn(midway));
+        string[] losses = LossColumn(whole);
+        Assert.True(double.Parse(losses[^1].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture)
+            < double.Parse(losses[0].Split(',')[4], System.Globalization.CultureInfo.InvariantCulture), "bf16 training lowers the loss");
+        string weights = method == ContinualMethod.Ft
+            ? Path.Combine(whole, "checkpoints", "task-02-animals", "model.safetensors")
+            : Path.Combine(whole, "checkpoints", "base", "model.safetensors");
+        Assert.True(File.Exists(weights));
+    }
+
     [Fact]
     public void Multi_task_training_is_one_joint_phase_scored_on_every_task()
     {
