@@ -8,6 +8,8 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return root.Parse(args).Invoke();

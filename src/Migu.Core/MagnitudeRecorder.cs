@@ -9,6 +9,9 @@ namespace Migu.Core;
 /// </summary>
 internal static class MagnitudeRecorder
 {
+    /// <summary>Experimental (MIGU_RECORD=norm): the one-pass L1 norm for unpadded low-precision batches.</summary>
+    private static readonly bool FastLowPrecision = Environment.GetEnvironmentVariable("MIGU_RECORD") == "norm";
+
     /// <summary>
     /// Adds Σ over non-padding tokens of |y| per output unit (the last dimension of
     /// <paramref name="output"/>) into the fp32 <paramref name="accumulator"/>, outside autograd.
@@ -38,6 +41,11 @@ internal static class MagnitudeRecorder
             // Two kernels: |y|, then one matrix-vector product straight into the fp32 accumulator
             // (measured faster on CPU than a fused L1 norm along the token dimension).
             accumulator.addmv_(y.abs().t(), mask ?? ones(y.shape[0], ScalarType.Float32, y.device));
+        }
+        else if (mask is null && FastLowPrecision)
+        {
+            // One pass: the L1 norm kernel reads y once, accumulates in fp32 and rounds the d sums to y's dtype once.
+            accumulator.add_(linalg.vector_norm(y, 1, [0], keepdim: false));
         }
         else
         {

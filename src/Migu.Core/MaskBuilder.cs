@@ -45,7 +45,8 @@ public static class MaskBuilder
     public static Tensor Random(long layers, long width, double threshold, Generator generator, Device device)
     {
         using var scope = NewDisposeScope();
-        Tensor scores = rand([layers, width], generator: generator, dtype: ScalarType.Float32, device: device);
+        // Drawn on the CPU (TorchSharp's generators are CPU generators), so the masks are the same on any device.
+        Tensor scores = rand([layers, width], generator: generator, dtype: ScalarType.Float32).to(device);
         return TopK(scores, threshold).MoveToOuterDisposeScope();
     }
 

@@ -53,7 +53,7 @@ public sealed class MiguController : IDisposable
         Targets = list;
         if (options.Source == MaskSource.Random)
         {
-            random = new Generator((ulong)options.Seed, list[0].Weight.device);
+            random = new Generator((ulong)options.Seed); // TorchSharp makes CPU generators only; masks are drawn on the CPU and moved
         }
 
         SetActive(true);
@@ -63,6 +63,9 @@ public sealed class MiguController : IDisposable
 
     /// <summary>The weights MIGU masks, in model order.</summary>
     public IReadOnlyList<MaskTarget> Targets { get; }
+
+    /// <summary>The (rows, 1) keep-masks by weight, as update mode hands them to the optimizer; valid after <see cref="BuildMasks"/>.</summary>
+    public IReadOnlyDictionary<Parameter, Tensor> UpdateMasks => updateMasks;
 
     /// <summary>Whether masking applies now (false during a skipped first task).</summary>
     public bool Active { get; private set; }

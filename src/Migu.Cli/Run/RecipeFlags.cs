@@ -63,9 +63,10 @@ internal sealed class RecipeFlags
         keepCheckpoints, freezeEmbeddings, maxTrain, maxTest, devFraction, instructions, evalMode, evalBatch, baseline, seed, device,
     ];
 
-    public void AddTo(Command command)
+    /// <summary>Adds the flags to <paramref name="command"/>, leaving out those it defines itself.</summary>
+    public void AddTo(Command command, IReadOnlyCollection<string>? except = null)
     {
-        foreach (Option o in All)
+        foreach (Option o in All.Where(o => except is null || !except.Contains(o.Name)))
         {
             command.Options.Add(o);
         }

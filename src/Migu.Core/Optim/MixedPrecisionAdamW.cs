@@ -51,38 +51,20 @@ public sealed class MixedPrecisionAdamW : IStatefulOptimizer
     public void Step(IReadOnlyDictionary<Parameter, Tensor>? rowMasks)
     {
         using var noGrad = no_grad();
-        Dictionary<Parameter, Tensor>? masterMasks = rowMasks is null ? null : new(ReferenceEqualityComparer.Instance);
         for (int i = 0; i < parameters.Count; i++)
         {
             Parameter p = parameters[i];
-            Parameter master = masters[i];
             if (p.grad is not Tensor g)
             {
-                master.grad = null;
                 continue;
             }
 
-            if (master.grad is Tensor mg)
-            {
-                mg.copy_(g); // converts to fp32 in the copy
-            }
-            else
-            {
-                Tensor fresh = g.to(ScalarType.Float32, copy: true);
-                fresh.DetachFromDisposeScope();
-                master.grad = fresh;
-            }
-
-            if (masterMasks is not null && rowMasks!.TryGetValue(p, out Tensor? mask))
-            {
-                masterMasks[master] = mask;
-            }
-        }
-
-        inner.Step(masterMasks);
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            parameters[i].copy_(masters[i]);
+            // One weight at a time: its fp32 gradient lives only for its own update, so the masters
+            // never need a second full-size gradient buffer.
+            using var scope = NewDisposeScope();
+            Tensor? mask = rowMasks is not null && rowMasks.TryGetValue(p, out Tensor? m) ? m : null;
+            inner.UpdateWith(masters[i], g.to(ScalarType.Float32), mask);
+            p.copy_(masters[i]);
         }
     }
 
@@ -129,7 +111,6 @@ public sealed class MixedPrecisionAdamW : IStatefulOptimizer
         inner.Dispose();
         foreach (Parameter m in masters)
         {
-            m.grad?.Dispose();
             m.Dispose();
         }
     }

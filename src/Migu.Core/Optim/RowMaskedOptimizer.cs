@@ -58,6 +58,14 @@ public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
         }
     }
 
+    /// <summary>One parameter's update from a given gradient, for optimizers that wrap this one (fp32 masters of bf16 weights).</summary>
+    internal void UpdateWith(Parameter p, Tensor grad, Tensor? rowMask)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Update(p, grad, rowMask is null || rowMask.dtype == p.dtype ? rowMask : rowMask.to(p.dtype));
+    }
+
     /// <summary>Updates one parameter <paramref name="p"/>. <paramref name="rowMask"/> (rows, 1), when given, freezes its zero rows entirely.</summary>
     protected abstract void Update(Parameter p, Tensor grad, Tensor? rowMask);
 

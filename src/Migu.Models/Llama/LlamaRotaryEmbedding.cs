@@ -11,6 +11,7 @@ namespace Migu.Models.Llama;
 internal sealed class LlamaRotaryEmbedding
 {
     private readonly float[] inverseFrequencies;
+    private Tensor? onDevice; // the frequencies where the last forward ran; a host copy each step would stall the GPU queue
 
     public LlamaRotaryEmbedding(LlamaConfig config)
     {
@@ -25,10 +26,22 @@ internal sealed class LlamaRotaryEmbedding
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor inv = tensor(inverseFrequencies, device: positionIds.device); // (D/2)
+        Tensor inv = Frequencies(positionIds.device); // (D/2)
         Tensor freqs = positionIds.to(ScalarType.Float32).unsqueeze(-1).mul(inv); // (B, T, D/2)
         Tensor angles = cat([freqs, freqs], -1); // (B, T, D)
         return (angles.cos().to(dtype).MoveToOuterDisposeScope(), angles.sin().to(dtype).MoveToOuterDisposeScope());
+    }
+
+    private Tensor Frequencies(Device device)
+    {
+        if (onDevice is null || onDevice.device != device)
+        {
+            onDevice?.Dispose();
+            onDevice = tensor(inverseFrequencies, device: device);
+            onDevice.DetachFromDisposeScope();
+        }
+
+        return onDevice;
     }
 
     /// <summary>x·cos + rotate_half(x)·sin for x (B, H, T, D) and cos/sin (B, T, D).</summary>
