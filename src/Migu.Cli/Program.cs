@@ -9,4 +9,5 @@ root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(AnalyzeCommand.Create());
 return root.Parse(args).Invoke();
