@@ -7,7 +7,7 @@ namespace Migu.Continual.Analysis;
 /// <summary>Which linear layers of a model the analysis averages over, and which one it plots.</summary>
 internal static class LayerChoice
 {
-    private const int NamesInErrors = 6;
+    private const int NamesInErrors = 8;
 
     /// <summary>Every projection of <paramref name="model"/>, in module order.</summary>
     public static IReadOnlyList<AnalysisLayer> All(torch.nn.Module model) =>
@@ -63,7 +63,7 @@ internal static class LayerChoice
         return found ?? throw new MiguUserException($"--layer '{trimmed}' names no linear layer of {modelLabel}; {Examples(all)}");
     }
 
-    /// <summary>"its N linear layers include a, b, …" from the first, middle and last blocks.</summary>
+    /// <summary>"its N linear layers include a, b, …": the first layer of each kind, which shows how the names are built.</summary>
     private static string Examples(IReadOnlyList<AnalysisLayer> all)
     {
         if (all.Count == 0)
@@ -71,8 +71,7 @@ internal static class LayerChoice
             return "it has no linear layers";
         }
 
-        var picks = new[] { 0, 1, all.Count / 2, (all.Count / 2) + 1, all.Count - 2, all.Count - 1 }
-            .Where(i => i >= 0 && i < all.Count).Distinct().Take(NamesInErrors).Select(i => all[i].Name);
+        var picks = all.GroupBy(l => l.Kind).Select(g => g.First().Name).Take(NamesInErrors);
         return $"its {all.Count} linear layers include {string.Join(", ", picks)}";
     }
 }
