@@ -7,7 +7,6 @@ using Migu.Core;
 using Migu.Reports.Analysis;
 using Migu.Reports.Charts;
 using Migu.Reports.Writing;
-using Spectre.Console;
 
 namespace Migu.Cli.Commands;
 
@@ -67,7 +66,7 @@ internal static class AnalyzeCommand
             };
             settings.Validate(); // before loading any model
 
-            MagnitudeAnalysis analysis = new MagnitudeAnalyzer(settings, line => AnsiConsole.WriteLine(line)).Run(subjects);
+            MagnitudeAnalysis analysis = new MagnitudeAnalyzer(settings, Console.WriteLine).Run(subjects);
             AnalysisReportResult result = AnalysisReport.Write(analysis, reportOptions);
             AnalyzeSummary.Print(analysis, result);
             return 0;

@@ -4,7 +4,11 @@ using Spectre.Console;
 
 namespace Migu.Cli.Commands;
 
-/// <summary>A magnitude analysis on the terminal: each model's similarity matrix and the mean off-diagonal similarities.</summary>
+/// <summary>
+/// A magnitude analysis on the terminal: each model's similarity matrix and the mean off-diagonal
+/// similarities as tables; notes and sentences as plain lines, which Spectre would wrap at the
+/// console width.
+/// </summary>
 internal static class AnalyzeSummary
 {
     public static void Print(MagnitudeAnalysis analysis, AnalysisReportResult result)
@@ -40,14 +44,14 @@ internal static class AnalyzeSummary
         AnsiConsole.Write(summary);
         foreach (ModelMagnitudes m in analysis.Models.Where(m => m.Note is not null))
         {
-            AnsiConsole.WriteLine($"note: {m.Label}: {m.Note}");
+            Console.WriteLine($"note: {m.Label}: {m.Note}");
         }
 
         foreach (string line in AnalysisReport.Comparisons(analysis))
         {
-            AnsiConsole.WriteLine(line);
+            Console.WriteLine(line);
         }
 
-        AnsiConsole.WriteLine($"wrote {result.ReportPath}, {result.JsonPath} and {result.Images.Count} figures");
+        Console.WriteLine($"wrote {result.ReportPath}, {result.JsonPath} and {result.Images.Count} figures");
     }
 }

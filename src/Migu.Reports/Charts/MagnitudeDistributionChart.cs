@@ -42,24 +42,20 @@ public static class MagnitudeDistributionChart
                 double[] ys = [.. series[k][t].Select(v => logY ? Math.Log10(Math.Max(v, floor)) : v)];
                 double[] xs = [.. Enumerable.Range(1, ys.Length).Select(i => (double)i)];
                 var line = plot.Add.ScatterLine(xs, ys, palette.GetColor(t));
-                line.LineWidth = 1.5f;
+                line.LineWidth = tasks.Count > 8 || ys.Length > 256 ? 1f : 1.5f; // many lines or units: thinner, or they merge
                 line.LegendText = tasks[t];
-            }
-
-            if (logY)
-            {
-                plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-                {
-                    MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                    IntegerTicksOnly = true,
-                    LabelFormatter = PowerOfTen,
-                };
             }
 
             double top = logY ? Math.Log10(largest) : largest;
             double bottom = logY ? Math.Log10(floor) : 0;
             double pad = (top - bottom) * 0.05;
-            plot.Axes.SetLimits(0, series[k][0].Length + 1, bottom - (logY ? pad : 0), top + pad);
+            double low = bottom - (logY ? pad : 0);
+            plot.Axes.SetLimits(0, series[k][0].Length + 1, low, top + pad);
+            if (logY)
+            {
+                plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. LogTicks(low, top + pad)]);
+            }
+
             plot.ShowLegend(Edge.Right);
             panels.Add(plot);
         }
@@ -89,12 +85,43 @@ public static class MagnitudeDistributionChart
         return [.. distributions.Select(d => byMean.Select(u => d[u]).ToArray())];
     }
 
-    /// <summary>An exponent as 10⁻³ (the axis holds log10 of the share).</summary>
-    internal static string PowerOfTen(double exponent)
+    /// <summary>
+    /// Ticks for an axis that holds log10 of the share: 10ᵏ labelled, 2–9·10ᵏ as minor ticks; over
+    /// less than two decades 2·10ᵏ and 5·10ᵏ are labelled too, so the axis never shows a single number.
+    /// </summary>
+    internal static List<Tick> LogTicks(double low, double high)
+    {
+        var ticks = new List<Tick>();
+        bool narrow = high - low < 2;
+        for (int e = (int)Math.Floor(low); e <= (int)Math.Ceiling(high); e++)
+        {
+            for (int m = 1; m <= 9; m++)
+            {
+                double position = e + Math.Log10(m);
+                if (position < low || position > high)
+                {
+                    continue;
+                }
+
+                if (m == 1 || (narrow && m is 2 or 5))
+                {
+                    ticks.Add(Tick.Major(position, (m == 1 ? string.Empty : $"{m}·") + PowerOfTen(e)));
+                }
+                else
+                {
+                    ticks.Add(Tick.Minor(position));
+                }
+            }
+        }
+
+        return ticks;
+    }
+
+    /// <summary>An exponent as 10⁻³.</summary>
+    internal static string PowerOfTen(int exponent)
     {
         const string superscripts = "⁰¹²³⁴⁵⁶⁷⁸⁹";
-        int e = (int)Math.Round(exponent);
-        string digits = Math.Abs(e).ToString(CultureInfo.InvariantCulture);
-        return "10" + (e < 0 ? "⁻" : string.Empty) + string.Concat(digits.Select(c => superscripts[c - '0']));
+        string digits = Math.Abs(exponent).ToString(CultureInfo.InvariantCulture);
+        return "10" + (exponent < 0 ? "⁻" : string.Empty) + string.Concat(digits.Select(c => superscripts[c - '0']));
     }
 }
