@@ -72,7 +72,8 @@ public static class AnalysisReport
             "Every model reads the same samples of each task, prompt and answer teacher-forced as in training (fp32, eval mode, padding excluded). " +
             "For each selected linear layer, the L1 magnitude Σ|y| of every output unit over a task's tokens makes one vector per task; " +
             "two tasks are compared by the cosine similarity of their vectors, layer by layer, then averaged over the layers. " +
-            "Lower similarity means the tasks drive more distinct units; the MIGU paper reports that MIGU makes them more distinct.");
+            "Lower similarity means the tasks drive more distinct units; the MIGU paper reports that MIGU makes them more distinct. " +
+            "Magnitudes are never negative and share a large common level, so cosines sit close to 1 and differences often show only in the second or third decimal.");
         doc.Facts(
         [
             ("data", analysis.Data),
