@@ -7,7 +7,7 @@ namespace Migu.Reports.Analysis;
 /// Names a configuration for tables and legends: the method, "+MIGU" when MIGU is on, and the MIGU
 /// settings that differ from the paper's in parentheses, e.g. "lora+MIGU (update)".
 /// </summary>
-internal static class RecipeLabel
+public static class RecipeLabel
 {
     public static string Of(Recipe recipe) => Compose(Head(recipe), Qualifiers(recipe));
 

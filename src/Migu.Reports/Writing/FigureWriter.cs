@@ -28,6 +28,19 @@ internal sealed class FigureWriter(string outDirectory, ReportImageFormat format
         }
     }
 
+    /// <summary>Writes a side-by-side <paramref name="chart"/> (and disposes it) and returns its path relative to the report.</summary>
+    public string Save(PanelChartImage chart, string stem)
+    {
+        using (chart)
+        {
+            string name = UniqueName(Slug(stem));
+            string full = Path.Combine(outDirectory, Folder, name + format.Extension());
+            chart.Save(full, format);
+            _written.Add(full);
+            return $"{Folder}/{name}{format.Extension()}";
+        }
+    }
+
     /// <summary>Lower-case letters, digits, '.', '_' and '-'; anything else becomes '-'.</summary>
     internal static string Slug(string text)
     {

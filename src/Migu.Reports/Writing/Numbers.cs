@@ -27,6 +27,10 @@ public static class Numbers
     /// <summary>A threshold as written in recipes: 0.7, 0.05.</summary>
     public static string Threshold(double t) => t.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>A cosine similarity with three decimals (they often differ only there); "–" for NaN.</summary>
+    public static string Similarity(double value) =>
+        double.IsNaN(value) ? "–" : value.ToString("0.000", CultureInfo.InvariantCulture);
+
     /// <summary>Seconds as "42 s", "12.5 min" or "3.2 h".</summary>
     public static string Duration(double seconds) => seconds switch
     {

@@ -1,0 +1,38 @@
+using Migu.Continual.Training;
+using Migu.Models;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Analysis;
+
+/// <summary>
+/// Runs a model over each task's samples the way training sees them (prompt and answer,
+/// teacher-forced, right-padded batches; eval mode, no gradients) and returns every chosen layer's
+/// Σ|y| per output unit over the task's non-padding tokens.
+/// </summary>
+internal static class MagnitudeCollector
+{
+    /// <summary>[task][layer][unit] sums, tasks and layers in the given order.</summary>
+    public static double[][][] Collect(
+        LanguageModel model, ExampleEncoder encoder, IReadOnlyList<AnalysisLayer> layers,
+        IReadOnlyList<TaskSample> tasks, int batch, Device device, Action<string>? progress = null)
+    {
+        var result = new double[tasks.Count][][];
+        using var recorders = new ProjectionRecorders(layers);
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            var encoded = tasks[t].Examples.Select(encoder.Encode).ToList();
+            for (int start = 0; start < encoded.Count; start += batch)
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                ModelBatch input = encoder.Collate(encoded.GetRange(start, Math.Min(batch, encoded.Count - start)), device);
+                model.call(input); // the projections record as they go; the output is not needed
+            }
+
+            result[t] = recorders.TakeAndReset();
+            progress?.Invoke($"{tasks[t].Task}: {encoded.Count} examples, {encoded.Sum(e => e.Tokens)} tokens");
+        }
+
+        return result;
+    }
+}
