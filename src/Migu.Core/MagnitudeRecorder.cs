@@ -9,8 +9,6 @@ namespace Migu.Core;
 /// </summary>
 internal static class MagnitudeRecorder
 {
-    /// <summary>Experimental (MIGU_RECORD=norm): the one-pass L1 norm for unpadded low-precision batches.</summary>
-    private static readonly bool FastLowPrecision = Environment.GetEnvironmentVariable("MIGU_RECORD") == "norm";
 
     /// <summary>
     /// Adds Σ over non-padding tokens of |y| per output unit (the last dimension of
@@ -20,43 +18,42 @@ internal static class MagnitudeRecorder
     /// </summary>
     public static void Add(Tensor accumulator, Tensor output, string producer)
     {
-        using var noGrad = no_grad();
+        // Every call here is a few native calls per projection per forward; on a GPU, models with
+        // hundreds of projections are launch-bound, so this path avoids all but the needed ones.
         using var scope = NewDisposeScope();
-        long units = output.shape[^1];
-        Tensor y = output.detach().reshape(-1, units); // (N, units)
+        Tensor y = output.detach(); // (…, units): detached, so nothing below is recorded by autograd
         Tensor? mask = TokenMask.Current; // (N) or null
-        if (mask is not null && mask.shape[0] != y.shape[0])
+        if (mask is null)
+        {
+            // Σ over every leading dimension at once, accumulated and returned in fp32 (bf16 sums
+            // would round, as the reference code's do): |y| then one reduction.
+            long[] leading = [.. Enumerable.Range(0, (int)y.dim() - 1).Select(d => (long)d)];
+            accumulator.add_(y.abs().sum(leading, type: ScalarType.Float32));
+            return;
+        }
+
+        long units = y.shape[^1];
+        y = y.reshape(-1, units); // (N, units)
+        if (mask.shape[0] != y.shape[0])
         {
             throw new MiguUserException(
                 $"the token mask in force has {mask.shape[0]} tokens but {producer} saw {y.shape[0]}; wrap each token stream's forward in its own TokenMask.Use");
         }
 
-        if (mask is not null && mask.device != y.device)
+        if (mask.device_type != y.device_type || mask.device_index != y.device_index)
         {
             mask = mask.to(y.device); // a new tensor in this scope; the ambient one stays untouched
         }
 
         if (y.dtype == ScalarType.Float32)
         {
-            // Two kernels: |y|, then one matrix-vector product straight into the fp32 accumulator
-            // (measured faster on CPU than a fused L1 norm along the token dimension).
-            accumulator.addmv_(y.abs().t(), mask ?? ones(y.shape[0], ScalarType.Float32, y.device));
-        }
-        else if (mask is null && FastLowPrecision)
-        {
-            // One pass: the L1 norm kernel reads y once, accumulates in fp32 and rounds the d sums to y's dtype once.
-            accumulator.add_(linalg.vector_norm(y, 1, [0], keepdim: false));
+            // |y|ᵀ·mask: one matrix-vector product straight into the fp32 accumulator (measured
+            // faster on CPU than a masked fused L1 norm).
+            accumulator.addmv_(y.abs().t(), mask);
         }
         else
         {
-            // Low precision activations: reduce with an fp32 accumulator (the reference sums in bf16).
-            Tensor absY = y.abs();
-            if (mask is not null)
-            {
-                absY = absY.mul_(mask.to(y.dtype).unsqueeze(1));
-            }
-
-            accumulator.add_(absY.sum(0, type: ScalarType.Float32));
+            accumulator.add_(y.abs().mul_(mask.to(y.dtype).unsqueeze(1)).sum(0, type: ScalarType.Float32));
         }
     }
 }

@@ -39,6 +39,25 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
 
     public double WeightDecay { get; }
 
+    /// <summary>
+    /// Makes <paramref name="expAvg"/> and <paramref name="expAvgSq"/> (views into a caller's flat
+    /// buffers) the moments of <paramref name="p"/>, which has taken <paramref name="step"/> steps.
+    /// The views stay owned by the caller.
+    /// </summary>
+    internal void AdoptMoments(Parameter p, Tensor expAvg, Tensor expAvgSq, long step)
+    {
+        if (!states.TryGetValue(p, out State? state))
+        {
+            state = new State(expAvg, expAvgSq);
+            states[p] = state;
+        }
+
+        state.Step = step;
+    }
+
+    /// <summary>Steps taken by <paramref name="p"/> (0 before its first).</summary>
+    internal long StepsOf(Parameter p) => states.TryGetValue(p, out State? s) ? s.Step : 0;
+
     /// <summary>First and second moments of a parameter (null until its first step).</summary>
     public (Tensor ExpAvg, Tensor ExpAvgSq)? MomentsOf(Parameter p) =>
         states.TryGetValue(p, out State? s) ? (s.ExpAvg, s.ExpAvgSq) : null;
@@ -204,7 +223,17 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
             ExpAvgSq = zeros_like(p);
             ExpAvg.DetachFromDisposeScope();
             ExpAvgSq.DetachFromDisposeScope();
+            OwnsMoments = true;
         }
+
+        /// <summary>Moments that live in someone else's buffers (views); not disposed here.</summary>
+        public State(Tensor expAvg, Tensor expAvgSq)
+        {
+            ExpAvg = expAvg;
+            ExpAvgSq = expAvgSq;
+        }
+
+        private bool OwnsMoments { get; }
 
         public long Step { get; set; }
 
@@ -217,8 +246,12 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
 
         public void Dispose()
         {
-            ExpAvg.Dispose();
-            ExpAvgSq.Dispose();
+            if (OwnsMoments)
+            {
+                ExpAvg.Dispose();
+                ExpAvgSq.Dispose();
+            }
+
             RowSteps?.Dispose();
         }
     }

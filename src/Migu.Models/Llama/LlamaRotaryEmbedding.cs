@@ -34,7 +34,7 @@ internal sealed class LlamaRotaryEmbedding
 
     private Tensor Frequencies(Device device)
     {
-        if (onDevice is null || onDevice.device != device)
+        if (onDevice is null || onDevice.device_type != device.type || onDevice.device_index != device.index)
         {
             onDevice?.Dispose();
             onDevice = tensor(inverseFrequencies, device: device);
