@@ -64,6 +64,14 @@ public sealed class MiguController : IDisposable
     /// <summary>The weights MIGU masks, in model order.</summary>
     public IReadOnlyList<MaskTarget> Targets { get; }
 
+    /// <summary>
+    /// Combines the ranks' magnitudes before masks are built, so that with data parallelism every
+    /// rank ranks the units by the whole batch and applies the same mask. It gets every width
+    /// group's (L, d_out) accumulator at once (one collective for all layers) and must leave the
+    /// combined values in place; sum and average give the same masks. Null: one process.
+    /// </summary>
+    public Action<IReadOnlyList<Tensor>>? MagnitudeReducer { get; set; }
+
     /// <summary>Whether masking applies now (false during a skipped first task).</summary>
     public bool Active { get; private set; }
 
@@ -115,6 +123,11 @@ public sealed class MiguController : IDisposable
     public void BuildMasks()
     {
         using var noGrad = no_grad();
+        if (Options.Source == MaskSource.Magnitude)
+        {
+            MagnitudeReducer?.Invoke([.. groups.Select(g => g.Magnitudes)]);
+        }
+
         foreach (WidthGroup g in groups)
         {
             using var scope = NewDisposeScope();
