@@ -9,12 +9,14 @@ if (LocalLauncher.TryLaunch(args, out int launchedExitCode))
     return launchedExitCode;
 }
 
+RankConsole.QuietUnlessMain();
+
 var root = new RootCommand("migu: continual learning for language models with MIGU (magnitude-based gradient updating)");
 root.Options.Add(CliErrors.VerboseOption);
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(DistCheckCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
-root.Subcommands.Add(DistCheckCommand.Create());
 return root.Parse(args).Invoke();

@@ -64,6 +64,9 @@ public sealed class MiguController : IDisposable
     /// <summary>The weights MIGU masks, in model order.</summary>
     public IReadOnlyList<MaskTarget> Targets { get; }
 
+    /// <summary>Whether masking applies now (false during a skipped first task).</summary>
+    public bool Active { get; private set; }
+
     /// <summary>
     /// Combines the ranks' magnitudes before masks are built, so that with data parallelism every
     /// rank ranks the units by the whole batch and applies the same mask. It gets every width
@@ -71,9 +74,6 @@ public sealed class MiguController : IDisposable
     /// combined values in place; sum and average give the same masks. Null: one process.
     /// </summary>
     public Action<IReadOnlyList<Tensor>>? MagnitudeReducer { get; set; }
-
-    /// <summary>Whether masking applies now (false during a skipped first task).</summary>
-    public bool Active { get; private set; }
 
     /// <summary>Called at the start of each task: with SkipFirstTask, task 0 trains unmasked.</summary>
     public void BeginTask(int taskIndex) => SetActive(!(Options.SkipFirstTask && taskIndex == 0));
