@@ -38,7 +38,7 @@ public class T5PresetShapeTests
     [Fact]
     public void Presets_have_the_published_sizes()
     {
-        Assert.Equal(["flan-t5-base", "flan-t5-small", "t5-base", "t5-large", "t5-small", "t5-tiny"], T5Presets.All.Keys.Order());
+        Assert.Equal(["flan-t5-base", "flan-t5-small", "t5-base", "t5-large", "t5-mini", "t5-small", "t5-tiny"], T5Presets.All.Keys.Order());
         T5Config small = T5Presets.All["t5-small"];
         Assert.Equal((512L, 2048L, 6L, 8L, 32128L), (small.DModel, small.DFf, small.NumLayers, small.NumHeads, small.VocabSize));
         T5Config flanBase = T5Presets.All["flan-t5-base"];
