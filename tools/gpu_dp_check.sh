@@ -16,14 +16,19 @@ BUNDLE=${1:-out/migu.tar.xz}
 RESULTS=${OUT:-$PWD/gpu-dp-out}
 RUNS=${MIGU_DP_RUNS:-/tmp/migu-dp-runs}
 SMOKE=${MIGU_DP_SMOKE:-0}
-STEP_TIMEOUT=${MIGU_DP_STEP_TIMEOUT:-240}
+STEP_TIMEOUT=${MIGU_DP_STEP_TIMEOUT:-180}
+BUDGET=${MIGU_DP_BUDGET:-540} # seconds for all steps: the device call allows 600
+DEADLINE=$((SECONDS + BUDGET))
 mkdir -p "$RESULTS" "$RUNS"
 failures=0
-step() { # step NAME COMMAND...: runs with a time limit, logs to $RESULTS/NAME.log, keeps going on failure
+step() { # step NAME COMMAND...: runs within its time limit and the budget, logs to $RESULTS/NAME.log, keeps going on failure
   local name=$1; shift
-  echo "== $name: $*"
+  local left=$((DEADLINE - SECONDS))
+  if [ $left -lt 20 ]; then echo "== $name: skipped, the time budget is spent"; failures=$((failures + 1)); return 1; fi
+  local limit=$((left < STEP_TIMEOUT ? left : STEP_TIMEOUT))
+  echo "== $name (limit $limit s): $*"
   local start=$SECONDS
-  timeout "$STEP_TIMEOUT" "$@" >"$RESULTS/$name.log" 2>&1
+  timeout -k 15 "$limit" "$@" >"$RESULTS/$name.log" 2>&1
   local rc=$?
   tail -n 25 "$RESULTS/$name.log"
   echo "== $name: exit $rc after $((SECONDS - start)) s"
@@ -63,10 +68,10 @@ PY
   NPROC2="--nproc 2"
 fi
 
-step info $M info --device $DEVICE
-step dist-check-1 $M dist-check --device $DEVICE --size-mb 256 --iterations 20 --json
+STEP_TIMEOUT=60 step info $M info --device $DEVICE
+STEP_TIMEOUT=90 step dist-check-1 $M dist-check --device $DEVICE --size-mb 256 --iterations 20 --json
 if [ "$GPUS" -ge 2 ]; then
-  step dist-check-2 $TWO_RANKS dist-check ${NPROC2:-} --device $DEVICE --size-mb 1024 --iterations 20 --json
+  STEP_TIMEOUT=90 step dist-check-2 $TWO_RANKS dist-check ${NPROC2:-} --device $DEVICE --size-mb 1024 --iterations 20 --json
 else
   echo "== only $GPUS GPU(s): no 2-rank runs"
 fi
@@ -83,12 +88,13 @@ run() { # run NAME FLAGS...: a migu run into $RUNS/NAME; keeps loss.csv, metrics
   cp "$RUNS/$name"/{loss.csv,metrics.json,run.log} "$RESULTS/runs/$name/" 2>/dev/null
   rm -rf "$RUNS/$name/checkpoints" # gigabytes per run for the 1B model
 }
+# Most telling first, in case the budget runs out: the scaling pair, then equivalence, then world size 1.
 run one-b8 $M run --batch 8
-run nproc1-b8 $M run --nproc 1 --batch 8
-run one-b16ga2 $M run --batch 16 --grad-accum 2
 if [ "$GPUS" -ge 2 ]; then
   run nproc2-b16 $TWO_RANKS run ${NPROC2:-} --batch 16
 fi
+run one-b16ga2 $M run --batch 16 --grad-accum 2
+run nproc1-b8 $M run --nproc 1 --batch 8
 
 python3 tools/dp_figures.py "$RESULTS/runs" "$RESULTS"
 echo "== $failures step(s) failed; results in $RESULTS"

@@ -68,29 +68,27 @@ internal static class LocalLauncher
     {
         string address = Environment.GetEnvironmentVariable("MASTER_ADDR") is { Length: > 0 } a ? a : "127.0.0.1";
         string port = Environment.GetEnvironmentVariable("MASTER_PORT") is { Length: > 0 } p ? p : FreePort().ToString(CultureInfo.InvariantCulture);
-        var ranks = new List<Process>();
-        using var forwardInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Forward(context, ranks, Signal.Interrupt));
-        using var forwardTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Forward(context, ranks, Signal.Terminate));
+        using var job = new Job();
+        // Ctrl-C reaches the ranks (they stop together after a checkpoint, however long that takes);
+        // SIGTERM (timeout, a scheduler) is passed on, and ranks that do not end within the grace period are killed.
+        using var forwardInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => job.Forward(context, Signal.Interrupt));
+        using var forwardTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            job.Forward(context, Signal.Terminate);
+            job.TerminateBy = DateTime.UtcNow + Grace;
+        });
         try
         {
             for (int rank = 0; rank < n; rank++)
             {
-                ranks.Add(Start(args, rank, n, address, port));
+                job.Add(Start(args, rank, n, address, port));
             }
 
-            return Wait(ranks);
+            return Wait(job);
         }
         finally
         {
-            foreach (Process process in ranks)
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-
-                process.Dispose();
-            }
+            job.KillAll();
         }
     }
 
@@ -128,48 +126,38 @@ internal static class LocalLauncher
         return process;
     }
 
-    /// <summary>Waits for every rank; after the first failure the rest get a grace period, then are stopped.</summary>
-    private static int Wait(List<Process> ranks)
+    /// <summary>
+    /// Waits for every rank. After the first failure (or a SIGTERM) the rest get a grace period, then
+    /// are killed: a rank whose peer died would wait in a collective forever.
+    /// </summary>
+    private static int Wait(Job job)
     {
-        var pending = ranks.ToDictionary(p => p.WaitForExitAsync(), p => p);
+        var pending = job.Ranks.ToDictionary(p => p.WaitForExitAsync(), p => p);
         int code = 0;
-        DateTime? deadline = null;
+        DateTime? failedBy = null;
         while (pending.Count > 0)
         {
-            TimeSpan wait = deadline is { } d ? d - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
-            if (deadline is not null && wait <= TimeSpan.Zero)
+            DateTime? deadline = failedBy is { } f && job.TerminateBy is { } t ? (f < t ? f : t) : failedBy ?? job.TerminateBy;
+            if (deadline is { } d && DateTime.UtcNow >= d)
             {
-                foreach (Process stuck in pending.Values)
+                job.KillAll();
+                return code != 0 ? code : 128 + (int)Signal.Terminate;
+            }
+
+            Task.WhenAny(pending.Keys).Wait(TimeSpan.FromMilliseconds(200));
+            foreach (Task finished in pending.Keys.Where(t => t.IsCompleted).ToList())
+            {
+                Process process = pending[finished];
+                pending.Remove(finished);
+                if (process.ExitCode != 0 && code == 0)
                 {
-                    stuck.Kill(entireProcessTree: true);
+                    code = process.ExitCode;
+                    failedBy = DateTime.UtcNow + Grace;
                 }
-
-                break;
-            }
-
-            Task finished = Task.WhenAny(pending.Keys).Wait(wait) ? pending.Keys.First(t => t.IsCompleted) : Task.CompletedTask;
-            if (!pending.Remove(finished, out Process? process))
-            {
-                continue; // the grace period ran out; the loop stops the rest
-            }
-
-            if (process.ExitCode != 0 && code == 0)
-            {
-                code = process.ExitCode;
-                deadline = DateTime.UtcNow + Grace;
             }
         }
 
         return code;
-    }
-
-    private static void Forward(PosixSignalContext context, List<Process> ranks, Signal signal)
-    {
-        context.Cancel = true; // the launcher waits for its ranks to stop (at a checkpoint) instead of dying first
-        foreach (Process process in ranks.Where(p => !p.HasExited))
-        {
-            _ = Kill(process.Id, (int)signal);
-        }
     }
 
     private static int FreePort()
@@ -192,5 +180,69 @@ internal static class LocalLauncher
     {
         Interrupt = 2,
         Terminate = 15,
+    }
+
+    /// <summary>The ranks of this launch, shared with the signal handlers.</summary>
+    private sealed class Job : IDisposable
+    {
+        private readonly List<Process> ranks = [];
+        private readonly Lock gate = new();
+        private long terminateTicks;
+
+        public IReadOnlyList<Process> Ranks
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return [.. ranks];
+                }
+            }
+        }
+
+        /// <summary>When the ranks must be gone after a SIGTERM; null before one.</summary>
+        public DateTime? TerminateBy
+        {
+            get => Interlocked.Read(ref terminateTicks) is long t and > 0 ? new DateTime(t, DateTimeKind.Utc) : null;
+            set => Interlocked.Exchange(ref terminateTicks, value?.Ticks ?? 0);
+        }
+
+        public void Add(Process process)
+        {
+            lock (gate)
+            {
+                ranks.Add(process);
+            }
+        }
+
+        /// <summary>Passes a signal on to the running ranks; the launcher itself keeps waiting for them.</summary>
+        public void Forward(PosixSignalContext context, Signal signal)
+        {
+            context.Cancel = true;
+            foreach (Process process in Ranks.Where(p => !p.HasExited))
+            {
+                _ = Kill(process.Id, (int)signal);
+            }
+        }
+
+        public void KillAll()
+        {
+            foreach (Process process in Ranks)
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            KillAll();
+            foreach (Process process in Ranks)
+            {
+                process.Dispose();
+            }
+        }
     }
 }
