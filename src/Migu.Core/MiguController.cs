@@ -70,6 +70,14 @@ public sealed class MiguController : IDisposable
     /// <summary>Whether masking applies now (false during a skipped first task).</summary>
     public bool Active { get; private set; }
 
+    /// <summary>
+    /// Combines the ranks' magnitudes before masks are built, so that with data parallelism every
+    /// rank ranks the units by the whole batch and applies the same mask. It gets every width
+    /// group's (L, d_out) accumulator at once (one collective for all layers) and must leave the
+    /// combined values in place; sum and average give the same masks. Null: one process.
+    /// </summary>
+    public Action<IReadOnlyList<Tensor>>? MagnitudeReducer { get; set; }
+
     /// <summary>Called at the start of each task: with SkipFirstTask, task 0 trains unmasked.</summary>
     public void BeginTask(int taskIndex) => SetActive(!(Options.SkipFirstTask && taskIndex == 0));
 
@@ -118,6 +126,11 @@ public sealed class MiguController : IDisposable
     public void BuildMasks()
     {
         using var noGrad = no_grad();
+        if (Options.Source == MaskSource.Magnitude)
+        {
+            MagnitudeReducer?.Invoke([.. groups.Select(g => g.Magnitudes)]);
+        }
+
         foreach (WidthGroup g in groups)
         {
             using var scope = NewDisposeScope();

@@ -24,6 +24,7 @@ internal static class RunCommand
             recipeFile, output, dump,
         };
         flags.AddTo(command);
+        command.Options.Add(LocalLauncher.CreateOption()); // handled before parsing (Program.cs); listed for --help
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
             Recipe recipe = flags.Apply(parse, parse.GetValue(recipeFile) is string path ? RecipeJson.Load(path) : new Recipe());

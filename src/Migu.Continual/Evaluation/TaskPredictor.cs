@@ -14,7 +14,24 @@ namespace Migu.Continual.Evaluation;
 public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, EvalSettings settings, Device device)
 {
     /// <summary>One prediction per prompt, in order; <paramref name="progress"/> gets the number of prompts done.</summary>
-    public IReadOnlyList<string> Predict(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress = null)
+    public IReadOnlyList<string> Predict(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress = null) =>
+        [.. Run(prompts, labels, progress, _ => true).Select(a => a!)];
+
+    /// <summary>
+    /// The answers of rank <paramref name="rank"/>'s share (data-parallel evaluation), by prompt index:
+    /// batch k of <see cref="Predict"/>'s batches belongs to rank k mod <paramref name="worldSize"/>, so
+    /// every batch, and therefore every answer, is the one a single process computes.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> PredictShard(
+        IReadOnlyList<string> prompts, IReadOnlyList<string> labels, int rank, int worldSize, Action<int>? progress = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, worldSize);
+        string?[] answers = Run(prompts, labels, progress, batch => batch % worldSize == rank);
+        return Enumerable.Range(0, answers.Length).Where(i => answers[i] is not null).ToDictionary(i => i, i => answers[i]!);
+    }
+
+    private string?[] Run(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress, Func<int, bool> owns)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         bool wasTraining = model.training;
@@ -22,7 +39,7 @@ public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, E
         try
         {
             using var noGrad = no_grad();
-            return settings.Mode == EvalMode.Rank ? Rank(prompts, labels, progress) : Generate(prompts, progress);
+            return settings.Mode == EvalMode.Rank ? Rank(prompts, labels, progress, owns) : Generate(prompts, progress, owns);
         }
         finally
         {
@@ -30,14 +47,15 @@ public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, E
         }
     }
 
-    private string[] Generate(IReadOnlyList<string> prompts, Action<int>? progress)
+    private string?[] Generate(IReadOnlyList<string> prompts, Action<int>? progress, Func<int, bool> owns)
     {
         int[][] sources = [.. prompts.Select(encoder.EncodePrompt)];
-        var answers = new string[prompts.Count];
+        var answers = new string?[prompts.Count];
         int done = 0;
         // Prompts of similar length share a batch (less padding); answers go back to their places.
         int[] order = [.. Enumerable.Range(0, prompts.Count).OrderBy(i => sources[i].Length)];
-        foreach (int[] chunk in BatchPlan.Sequential(order.Length, settings.Batch).Select(b => b.Select(i => order[i]).ToArray()))
+        var chunks = BatchPlan.Sequential(order.Length, settings.Batch).Select(b => b.Select(i => order[i]).ToArray());
+        foreach (int[] chunk in chunks.Where((_, k) => owns(k)))
         {
             using var scope = NewDisposeScope();
             var rows = chunk.Select(i => (IReadOnlyList<int>)sources[i]).ToList();
@@ -59,7 +77,7 @@ public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, E
         return answers;
     }
 
-    private string[] Rank(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress)
+    private string?[] Rank(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress, Func<int, bool> owns)
     {
         if (labels.Count == 0)
         {
@@ -67,11 +85,11 @@ public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, E
         }
 
         int[][] targets = [.. labels.Select(encoder.EncodeTarget)];
-        var answers = new string[prompts.Count];
+        var answers = new string?[prompts.Count];
         // Each (prompt, label) pair is one sequence; a batch holds whole prompts' label sets.
         int promptsPerBatch = Math.Max(1, settings.Batch / labels.Count);
         int done = 0;
-        foreach (int[] chunk in BatchPlan.Sequential(prompts.Count, promptsPerBatch))
+        foreach (int[] chunk in BatchPlan.Sequential(prompts.Count, promptsPerBatch).Where((_, k) => owns(k)))
         {
             using var scope = NewDisposeScope();
             var pairs = new List<EncodedExample>(chunk.Length * labels.Count);

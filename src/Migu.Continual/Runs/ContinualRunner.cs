@@ -2,11 +2,13 @@ using Migu.Continual.Prompts;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Migu.Continual.Distributed;
 using Migu.Continual.Evaluation;
 using Migu.Continual.Recipes;
 using Migu.Continual.Strategies;
 using Migu.Continual.Training;
 using Migu.Core;
+using Migu.Core.Distributed;
 using Migu.Core.IO;
 using Migu.Core.Optim;
 using Migu.Core.Runtime;
@@ -24,8 +26,13 @@ namespace Migu.Continual.Runs;
 /// model on every task after each one (and before the first, for forward transfer), and keeps the
 /// run store up to date so that running again on the same directory resumes where it stopped — at
 /// the last finished task, or at a mid-task checkpoint — and ends with the same metrics.
+/// A process started by a launcher (mpirun, srun, <c>migu run --nproc</c>, torchrun) is one rank of a
+/// data-parallel run (<see cref="DataParallel"/>): each rank trains on its share of every batch and
+/// scores its share of the prompts, and rank 0 alone writes the store and reports progress.
+/// <paramref name="processGroup"/> gives the group directly instead (tests, embedding hosts).
 /// </summary>
-public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
+public sealed class ContinualRunner(
+    Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null, IProcessGroup? processGroup = null)
 {
     private readonly Recipe recipe = recipe;
     private readonly IReadOnlyList<LoadedTask> tasks = tasks;
@@ -38,8 +45,26 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             throw new MiguUserException("the run has no tasks");
         }
 
-        Device device = TorchRuntime.ParseDevice(recipe.Device);
-        RunStore store = RunStore.Open(outDirectory, recipe);
+        LaunchInfo? launch = processGroup is null ? LaunchInfo.FromEnvironment() : null;
+        Device device = TorchRuntime.ParseDevice(launch is null ? recipe.Device : ProcessGroups.DeviceFor(launch, recipe.Device, VisibleGpus()));
+        using IProcessGroup? joined = launch is null ? null : ProcessGroups.Create(launch, device);
+        DataParallel? parallel = (processGroup ?? joined) is { } group ? new DataParallel(group) : null;
+        try
+        {
+            return Run(device, parallel, cancel);
+        }
+        catch (Exception e) when (parallel is not null && e is not OperationCanceledException)
+        {
+            parallel.Group.MarkFailed(); // its peers may be waiting in a collective: end the job, not just this rank
+            throw;
+        }
+    }
+
+    private RunMetrics Run(Device device, DataParallel? parallel, CancellationToken cancel)
+    {
+        bool main = parallel?.IsMain ?? true;
+        RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
+        IRunObserver shown = main ? observer : SilentObserver.Instance;
         manual_seed(recipe.Seed);
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
         using var ownedModel = model;
@@ -49,7 +74,8 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             model.to(weights);
         }
 
-        ExampleEncoder encoder = CreateEncoder(model, tokenizer);
+        parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
+        ExampleEncoder encoder = CreateEncoder(model, tokenizer, shown);
         string? baseModel = null;
         if (StrategyFactory.UsesAdapters(recipe))
         {
@@ -57,9 +83,11 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         }
 
         using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
-        var session = new Session(this, store, model, encoder, strategy, device, weights);
+        var session = new Session(this, store, model, encoder, strategy, device, weights, parallel, shown);
         return session.Run(cancel);
     }
+
+    private static int VisibleGpus() => cuda.is_available() ? cuda.device_count() : 0;
 
     /// <summary>
     /// Adapters need their base: a checkpoint directory is named as it is; a preset's random weights
@@ -73,7 +101,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         }
 
         string dir = Path.Combine(store.CheckpointsDirectory, "base");
-        if (!File.Exists(Path.Combine(dir, "config.json")))
+        if (store.Writes && !File.Exists(Path.Combine(dir, "config.json")))
         {
             string temp = dir + ".tmp";
             if (Directory.Exists(temp))
@@ -93,7 +121,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         return dir;
     }
 
-    private ExampleEncoder CreateEncoder(LanguageModel model, ITextTokenizer tokenizer)
+    private ExampleEncoder CreateEncoder(LanguageModel model, ITextTokenizer tokenizer, IRunObserver shown)
     {
         int source = recipe.Training.MaxSourceLength;
         int target = recipe.Training.MaxTargetLength;
@@ -101,7 +129,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         {
             // A decoder reads prompt and answer as one sequence; keep it within the model's positions.
             source = (int)Math.Max(8, positions - target);
-            observer.Info($"prompts are cut to {source} tokens: the model has {positions} positions and answers take up to {target}");
+            shown.Info($"prompts are cut to {source} tokens: the model has {positions} positions and answers take up to {target}");
         }
 
         return new ExampleEncoder(tokenizer, model.Family, source, target);
@@ -110,11 +138,10 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
     /// <summary>One execution of the run: the live model, strategy and store.</summary>
     private sealed class Session(
         ContinualRunner owner, RunStore store, LanguageModel model,
-        ExampleEncoder encoder, IContinualStrategy strategy, Device device, ScalarType weights)
+        ExampleEncoder encoder, IContinualStrategy strategy, Device device, ScalarType weights, DataParallel? parallel, IRunObserver observer)
     {
         private readonly Recipe recipe = owner.recipe;
         private readonly IReadOnlyList<LoadedTask> tasks = owner.tasks;
-        private readonly IRunObserver observer = owner.observer;
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private double secondsBefore;
 
@@ -139,6 +166,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
 
             secondsBefore = metrics.TotalSeconds;
             int done = metrics.AccuracyMatrix.Count;
+            parallel?.CheckSameView($"{done} phase(s) done, baseline {(metrics.BaselineAccuracy is null ? "absent" : "present")}, finished {metrics.Finished}");
             if (metrics.Finished)
             {
                 observer.Info($"{store.Root} holds a finished run; nothing to do");
@@ -171,12 +199,18 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
 
         private RunMetrics RunPhase(int phase, RunMetrics metrics, CancellationToken cancel)
         {
+            parallel?.Group.Barrier(); // rank 0 has written everything of the phase before
             string name = PhaseName(phase);
             IReadOnlyList<Parameter> parameters = strategy.BeginTask(phase);
             MiguOptions? miguOptions = StrategyFactory.MiguOptionsFor(recipe);
             using MiguController? migu = miguOptions is null ? null : new MiguController(strategy.MiguTargets(miguOptions), miguOptions);
             // The joint multi-task phase is not a "first task": MIGU applies to it when on.
             migu?.BeginTask(Joint ? 1 : phase);
+            if (migu is not null && parallel is not null)
+            {
+                migu.MagnitudeReducer = parallel.SumMagnitudes; // one mask from the whole batch, the same on every rank
+            }
+
             TaskOverride? over = recipe.PerTask?.GetValueOrDefault(name);
             TrainingSettings t = recipe.Training;
             using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, weights, over?.Lr ?? t.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
@@ -208,7 +242,9 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             int startStep = 0;
             double trainSeconds = 0;
             long tokens = 0;
-            if (MidTaskState.Read(store.MidTaskDirectory) is { } mid && mid.TaskIndex == phase)
+            MidTaskState? mid = MidTaskState.Read(store.MidTaskDirectory) is { } m && m.TaskIndex == phase ? m : null;
+            parallel?.CheckSameView($"task {name}: mid-task checkpoint at step {mid?.Step.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}");
+            if (mid is not null)
             {
                 strategy.LoadCheckpoint(store.MidTaskDirectory);
                 optimizer.ImportState(Safetensors.LoadStateDict(Path.Combine(store.MidTaskDirectory, MidTaskState.OptimizerFile)), names);
@@ -218,13 +254,14 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                 store.Log($"task {name}: resumed at step {startStep} of {totalSteps}");
             }
 
+            parallel?.BroadcastFromMain(parameters);
             store.TruncateLoss(stepBase + startStep);
             store.Log($"task {name}: training {totalSteps} steps on {pairs.Count} examples");
             observer.TrainingStarted(phase, Phases, name, totalSteps, startStep);
             var trainClock = Stopwatch.StartNew();
-            using (var events = new TensorBoardLog(store.EventsDirectory))
+            using (TensorBoardLog? events = store.Writes ? new TensorBoardLog(store.EventsDirectory) : null)
             {
-                new TaskTrainer(model, device).Train(
+                new TaskTrainer(model, device, parallel).Train(
                     plan,
                     optimizer,
                     migu,
@@ -235,8 +272,8 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                         tokens += step.Tokens;
                         double seconds = trainSeconds + trainClock.Elapsed.TotalSeconds;
                         store.AppendLoss(stepBase + step.Step, step, name, Elapsed());
-                        events.Scalar("train/loss", step.Loss + step.ExtraLoss, stepBase + step.Step);
-                        events.Scalar("train/lr", step.Lr, stepBase + step.Step);
+                        events?.Scalar("train/loss", step.Loss + step.ExtraLoss, stepBase + step.Step);
+                        events?.Scalar("train/lr", step.Lr, stepBase + step.Step);
                         observer.StepDone(step, tokens / Math.Max(seconds, 1e-9));
                     },
                     done => WriteMidCheckpoint(phase, done, optimizer, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
@@ -244,6 +281,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             }
 
             trainSeconds += trainClock.Elapsed.TotalSeconds;
+            parallel?.CheckInSync(parameters, $"after training {name}");
             if (!Joint)
             {
                 var own = tasks[phase].Train.Select(encoder.Encode).ToList();
@@ -254,21 +292,9 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             var (accRow, f1Row, predictions) = EvaluateAll($"after {name}");
             double evalSeconds = evalClock.Elapsed.TotalSeconds;
 
-            string checkpoint = store.TaskCheckpoint(phase, name);
-            string temp = checkpoint + ".tmp";
-            if (Directory.Exists(temp))
+            if (store.Writes)
             {
-                Directory.Delete(temp, recursive: true);
-            }
-
-            Directory.CreateDirectory(temp);
-            strategy.SaveCheckpoint(temp);
-            WriteTokenizerFiles(temp);
-            RunStore.CommitDirectory(temp, checkpoint);
-            WritePredictions(phase, name, predictions);
-            if (Directory.Exists(store.MidTaskDirectory))
-            {
-                Directory.Delete(store.MidTaskDirectory, recursive: true);
+                WriteTaskCheckpoint(phase, name, predictions);
             }
 
             var timing = new TaskTiming
@@ -289,7 +315,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             });
             store.WriteMetrics(metrics); // the commit point of the phase
             store.Log($"task {name}: done, accuracy row [{string.Join(", ", accRow.Select(a => a.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)))}]");
-            if (recipe.Training.KeepCheckpoints == "last" && phase > 0)
+            if (store.Writes && recipe.Training.KeepCheckpoints == "last" && phase > 0)
             {
                 string previous = store.TaskCheckpoint(phase - 1, PhaseName(phase - 1));
                 if (Directory.Exists(previous))
@@ -315,6 +341,26 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             model.forward(encoder.Collate(examples, device)).Loss
             ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
 
+        private void WriteTaskCheckpoint(int phase, string name, string[][] predictions)
+        {
+            string checkpoint = store.TaskCheckpoint(phase, name);
+            string temp = checkpoint + ".tmp";
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
+
+            Directory.CreateDirectory(temp);
+            strategy.SaveCheckpoint(temp);
+            WriteTokenizerFiles(temp);
+            RunStore.CommitDirectory(temp, checkpoint);
+            WritePredictions(phase, name, predictions);
+            if (Directory.Exists(store.MidTaskDirectory))
+            {
+                Directory.Delete(store.MidTaskDirectory, recursive: true);
+            }
+        }
+
         private (double[] Accuracy, double[] MacroF1, string[][] Predictions) EvaluateAll(string title)
         {
             var predictor = new TaskPredictor(model, encoder, recipe.Eval, device);
@@ -328,7 +374,12 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
             {
                 LoadedTask task = tasks[j];
                 int offset = before;
-                var answers = predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels, n => observer.EvaluationProgress(offset + n));
+                string[] prompts = [.. task.Test.Select(p => p.Prompt)];
+                IReadOnlyList<string> answers = parallel is null
+                    ? predictor.Predict(prompts, task.Labels, n => observer.EvaluationProgress(offset + n))
+                    : parallel.GatherAnswers(
+                        predictor.PredictShard(prompts, task.Labels, parallel.Rank, parallel.WorldSize, n => observer.EvaluationProgress(offset + Math.Min(n * parallel.WorldSize, prompts.Length))),
+                        prompts.Length);
                 TaskScore score = TaskScore.Of(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
                 (acc[j], f1[j]) = (score.Accuracy, score.MacroF1);
                 predictions[j] = [.. answers];
@@ -341,6 +392,11 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
 
         private void WriteMidCheckpoint(int phase, int step, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
         {
+            if (!store.Writes)
+            {
+                return; // every rank holds the same weights and optimizer state; rank 0 saves them
+            }
+
             string temp = store.MidTaskDirectory + ".tmp";
             if (Directory.Exists(temp))
             {

@@ -13,7 +13,8 @@ namespace Migu.Continual.Runs;
 /// The run directory, the contract between the runner, reports and the CLI: recipe.json (the
 /// resolved recipe), metrics.json (rows of finished tasks; the commit point of a task),
 /// loss.csv, run.log, TensorBoard events/, and checkpoints/ (one per task, plus mid/ while a
-/// task is under way). Every file a reader may open is written atomically.
+/// task is under way). Every file a reader may open is written atomically. In a data-parallel job
+/// rank 0 alone writes; the other ranks open the store for reading, and its writes do nothing there.
 /// </summary>
 public sealed class RunStore
 {
@@ -29,9 +30,16 @@ public sealed class RunStore
         WriteIndented = true,
     };
 
-    private RunStore(string root) => Root = root;
+    private RunStore(string root, bool writes)
+    {
+        Root = root;
+        Writes = writes;
+    }
 
     public string Root { get; }
+
+    /// <summary>Whether this process writes the store (false on data-parallel ranks other than 0).</summary>
+    public bool Writes { get; }
 
     public string RecipePath => Path.Combine(Root, RecipeFile);
 
@@ -58,7 +66,7 @@ public sealed class RunStore
     /// </summary>
     public static RunStore Open(string directory, Recipe recipe)
     {
-        var store = new RunStore(Path.GetFullPath(directory));
+        var store = new RunStore(Path.GetFullPath(directory), writes: true);
         if (File.Exists(store.RecipePath))
         {
             Recipe existing = RecipeJson.Load(store.RecipePath);
@@ -82,6 +90,9 @@ public sealed class RunStore
         return store;
     }
 
+    /// <summary>The store as a data-parallel rank other than 0 sees it: read, never written.</summary>
+    public static RunStore OpenForReading(string directory) => new(Path.GetFullPath(directory), writes: false);
+
     /// <summary>The metrics of the finished tasks, or null before the first.</summary>
     public RunMetrics? ReadMetrics() => File.Exists(MetricsPath) ? ReadMetrics(MetricsPath) : null;
 
@@ -98,13 +109,24 @@ public sealed class RunStore
         }
     }
 
-    public void WriteMetrics(RunMetrics metrics) => AtomicFile.WriteAllText(MetricsPath, SerializeMetrics(metrics));
+    public void WriteMetrics(RunMetrics metrics)
+    {
+        if (Writes)
+        {
+            AtomicFile.WriteAllText(MetricsPath, SerializeMetrics(metrics));
+        }
+    }
 
     public static string SerializeMetrics(RunMetrics metrics) => JsonSerializer.Serialize(metrics, MetricsJson);
 
     /// <summary>Appends one optimizer step to loss.csv (header first when the file is new).</summary>
     public void AppendLoss(long globalStep, StepRecord step, string taskName, double seconds)
     {
+        if (!Writes)
+        {
+            return;
+        }
+
         bool fresh = !File.Exists(LossPath);
         using var writer = new StreamWriter(LossPath, append: true, new UTF8Encoding(false));
         if (fresh)
@@ -126,7 +148,7 @@ public sealed class RunStore
     /// <summary>Drops loss rows from global step <paramref name="fromStep"/> on (steps a resumed run repeats).</summary>
     public void TruncateLoss(long fromStep)
     {
-        if (!File.Exists(LossPath))
+        if (!Writes || !File.Exists(LossPath))
         {
             return;
         }
@@ -137,8 +159,13 @@ public sealed class RunStore
     }
 
     /// <summary>Appends a time-stamped line to run.log.</summary>
-    public void Log(string message) =>
-        File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}\n", new UTF8Encoding(false));
+    public void Log(string message)
+    {
+        if (Writes)
+        {
+            File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}\n", new UTF8Encoding(false));
+        }
+    }
 
     /// <summary>Moves a fully written directory into place (replacing an older one), so a reader never sees half a checkpoint.</summary>
     public static void CommitDirectory(string temp, string target)

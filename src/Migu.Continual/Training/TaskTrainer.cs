@@ -1,3 +1,4 @@
+using Migu.Continual.Distributed;
 using Migu.Core;
 using Migu.Core.Optim;
 using Migu.Models;
@@ -10,9 +11,11 @@ namespace Migu.Continual.Training;
 /// The one training loop every strategy plugs into: for each optimizer step, micro-batches
 /// forward and backward (their losses weighted by size), the strategy's extra loss, then MIGU's
 /// mask-and-step (or a plain step), with clipping, the schedule, and a dispose scope per step.
-/// Dropout is seeded per step from the run seed, so a run resumed at step k continues exactly.
+/// Dropout is seeded per micro-batch from the run seed, so a run resumed at step k continues exactly.
+/// With <paramref name="parallel"/>, this rank computes its share of each step's batch and the ranks'
+/// gradients are summed before MIGU's masks and the step (<see cref="DataParallel"/>).
 /// </summary>
-public sealed class TaskTrainer(LanguageModel model, Device device)
+public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel? parallel = null)
 {
     /// <summary>
     /// Trains <paramref name="plan"/> from step <paramref name="startStep"/> (0, or where a mid-task
@@ -37,21 +40,29 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
             throw new MiguUserException($"task {plan.TaskName}: batch ({plan.Batch}) must be at least grad_accum ({plan.GradAccum}) ≥ 1");
         }
 
+        if (parallel is not null && plan.Batch < plan.GradAccum * parallel.WorldSize)
+        {
+            // The batch is the whole step's over all ranks; each rank needs examples for its micro-batches.
+            throw new MiguUserException(
+                $"task {plan.TaskName}: batch ({plan.Batch}) must be at least ranks × grad_accum ({parallel.WorldSize} × {plan.GradAccum}); the batch is per step over all ranks");
+        }
+
         var steps = plan.Steps();
         IReadOnlyList<Parameter> parameters = optimizer.Parameters;
         model.train();
         optimizer.ZeroGrad();
+        bool stopAgreed = false; // ranks stop together, at a step all of them have finished
         for (int step = startStep; step < steps.Count; step++)
         {
-            if (cancel.IsCancellationRequested)
+            if (parallel is null ? cancel.IsCancellationRequested : stopAgreed)
             {
                 onCheckpoint?.Invoke(step);
-                cancel.ThrowIfCancellationRequested();
+                throw new OperationCanceledException(cancel);
             }
 
             var (epoch, batch) = steps[step];
             double lr = plan.Lr * LearningRate.Factor(plan.Schedule, plan.WarmupRatio, step, steps.Count);
-            StepRecord record = RunStep(plan, step, steps.Count, epoch, batch, lr, optimizer, migu, extraLoss, parameters);
+            (StepRecord record, stopAgreed) = RunStep(plan, step, steps.Count, epoch, batch, lr, optimizer, migu, extraLoss, parameters, cancel);
             onStep(record);
             int done = step + 1;
             if (plan.CheckpointEvery > 0 && done % plan.CheckpointEvery == 0 && done < steps.Count)
@@ -61,25 +72,35 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
         }
     }
 
-    private StepRecord RunStep(
+    private (StepRecord Record, bool Stop) RunStep(
         TaskTrainingPlan plan, int step, int totalSteps, int epoch, int[] batch, double lr,
-        IRowMaskedOptimizer optimizer, MiguController? migu, Func<Tensor?> extraLoss, IReadOnlyList<Parameter> parameters)
+        IRowMaskedOptimizer optimizer, MiguController? migu, Func<Tensor?> extraLoss, IReadOnlyList<Parameter> parameters,
+        CancellationToken cancel)
     {
         using var scope = NewDisposeScope();
-        manual_seed(Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step));
         double taskLoss = 0;
-        long tokens = 0;
-        foreach (int[] micro in Split(batch, plan.GradAccum))
+        long tokens = batch.Sum(i => (long)plan.Data.TokensOf(i)); // the whole step's, on every rank
+        IEnumerable<MicroBatch> micros = parallel?.MicroBatches(batch, plan.GradAccum)
+            ?? Split(batch, plan.GradAccum).Select((examples, index) => new MicroBatch(index, examples));
+        foreach (MicroBatch micro in micros)
         {
             using var microScope = NewDisposeScope();
-            tokens += micro.Sum(i => (long)plan.Data.TokensOf(i));
-            ModelBatch modelBatch = plan.Data.Collate(micro, device);
+            // Seeded by the micro-batch's place in the step, whichever rank computes it, so dropout is
+            // the same with any number of ranks; the first keeps the step's seed.
+            manual_seed(micro.Index == 0
+                ? Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step)
+                : Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step, micro.Index));
+            ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device);
             Tensor loss = model.forward(modelBatch).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
             double value = loss.to(ScalarType.Float32).item<float>();
-            CheckFinite(value, plan, step, "loss");
-            taskLoss += value * micro.Length / batch.Length;
-            loss.mul(micro.Length / (double)batch.Length).backward();
+            if (parallel is null)
+            {
+                CheckFinite(value, plan, step, "loss"); // with ranks: on the summed loss, so all stop together
+            }
+
+            taskLoss += value * micro.Examples.Length / batch.Length;
+            loss.mul(micro.Examples.Length / (double)batch.Length).backward();
         }
 
         double extraValue = 0;
@@ -87,7 +108,14 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
         {
             extraValue = extra.to(ScalarType.Float32).item<float>();
             CheckFinite(extraValue, plan, step, "the strategy's extra loss");
-            extra.backward();
+            (parallel is null ? extra : extra.mul(parallel.ExtraLossScale)).backward();
+        }
+
+        bool stop = false;
+        if (parallel is not null)
+        {
+            (taskLoss, stop) = parallel.FinishStep(parameters, taskLoss, cancel.IsCancellationRequested);
+            CheckFinite(taskLoss, plan, step, "loss");
         }
 
         optimizer.LearningRate = lr;
@@ -109,7 +137,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
         }
 
         optimizer.ZeroGrad();
-        return new StepRecord(plan.TaskIndex, step, totalSteps, epoch, taskLoss, extraValue, lr, tokens);
+        return (new StepRecord(plan.TaskIndex, step, totalSteps, epoch, taskLoss, extraValue, lr, tokens), stop);
     }
 
     /// <summary>Splits a batch into <paramref name="parts"/> micro-batches of near-equal size (none empty).</summary>
