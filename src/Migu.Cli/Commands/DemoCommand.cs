@@ -26,7 +26,7 @@ internal static class DemoCommand
             Batch = 16,
             WarmupRatio = 0.1,
             MaxSourceLength = 96,
-            MaxTargetLength = 8,
+            MaxTargetLength = 16,
         },
         Eval = new EvalSettings { Mode = EvalMode.Generate, Batch = 64, MaxNewTokens = 8 },
         Seed = 42,

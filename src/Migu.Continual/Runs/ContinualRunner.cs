@@ -76,6 +76,7 @@ public sealed class ContinualRunner(
 
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
         ExampleEncoder encoder = CreateEncoder(model, tokenizer, shown);
+        CheckLabelsFit(encoder);
         string? baseModel = null;
         if (StrategyFactory.UsesAdapters(recipe))
         {
@@ -119,6 +120,23 @@ public sealed class ContinualRunner(
         }
 
         return dir;
+    }
+
+    /// <summary>A label the target budget would cut could never be produced, and would silently score zero.</summary>
+    private void CheckLabelsFit(ExampleEncoder encoder)
+    {
+        foreach (LoadedTask task in tasks)
+        {
+            foreach (string label in task.Labels)
+            {
+                int needed = encoder.TargetTokens(label);
+                if (needed > encoder.MaxTargetLength)
+                {
+                    throw new MiguUserException(
+                        $"training.max_target_length {encoder.MaxTargetLength} cannot hold label '{label}' of task {task.Name} ({needed} tokens with EOS); raise --max-target-len");
+                }
+            }
+        }
     }
 
     private ExampleEncoder CreateEncoder(LanguageModel model, ITextTokenizer tokenizer, IRunObserver shown)

@@ -9,14 +9,11 @@ namespace Migu.Continual.Training;
 /// <summary>
 /// Turns prompts and answers into token ids and padded batches the way a model family trains:
 /// T5 reads the prompt (+ EOS) and predicts the answer (+ EOS); Llama reads BOS + prompt and
-/// predicts " " + answer + EOS after it, with loss on the answer only. Over-long prompts are cut in
-/// the middle so their last line ("Answer:") survives.
+/// predicts " " + answer + EOS after it, with loss on the answer only. Over-long prompts lose the
+/// end of their sentence, not their instruction, options or "Answer:" line.
 /// </summary>
 public sealed class ExampleEncoder
 {
-    /// <summary>The last line of every prompt; truncation keeps it.</summary>
-    public const string PromptTail = "\nAnswer:";
-
     private const long IgnoreIndex = -100;
     private readonly int tailTokens;
 
@@ -39,7 +36,7 @@ public sealed class ExampleEncoder
         Eos = tokenizer.EosTokenId ?? throw new MiguUserException("the tokenizer has no EOS token; a generative model needs one");
         Pad = tokenizer.PadTokenId ?? Eos;
         Bos = family == ModelFamily.Llama ? tokenizer.BosTokenId : null;
-        tailTokens = tokenizer.Encode(PromptTail, addSpecialTokens: false).Count;
+        tailTokens = tokenizer.Encode(PromptLayout.Tail, addSpecialTokens: false).Count;
     }
 
     public ITextTokenizer Tokenizer { get; }
@@ -59,7 +56,12 @@ public sealed class ExampleEncoder
 
     public bool DecoderOnly => Family == ModelFamily.Llama;
 
-    /// <summary>The prompt's ids as the model reads them (BOS first for Llama, EOS last for T5), cut to the source budget.</summary>
+    /// <summary>
+    /// The prompt's ids as the model reads them (BOS first for Llama, EOS last for T5), within the
+    /// source budget. A prompt that is too long loses the end of its sentence, never its head
+    /// (task, instruction, options) or its "Answer:" line: a long instruction must not push the
+    /// text to classify out of the model's view.
+    /// </summary>
     public int[] EncodePrompt(string prompt)
     {
         int[] ids = [.. Tokenizer.Encode(prompt, addSpecialTokens: false)];
@@ -67,15 +69,39 @@ public sealed class ExampleEncoder
         int budget = MaxSourceLength - special;
         if (ids.Length > budget)
         {
-            // Keep the head and the final "Answer:" line; drop the middle of the sentence.
-            int tail = Math.Min(tailTokens, budget / 2);
-            ids = [.. ids[..(budget - tail)], .. ids[^tail..]];
+            ids = Shorten(prompt, ids, budget);
         }
 
         return DecoderOnly
             ? (Bos is int b ? [b, .. ids] : ids)
             : [.. ids, Eos];
     }
+
+    /// <summary>
+    /// Head + as much of the sentence as fits + tail, each part tokenized on its own (the parts meet
+    /// at line breaks, where the tokenizers split anyway). Prompts not in the builder's layout keep
+    /// their first tokens and the final "Answer:" line.
+    /// </summary>
+    private int[] Shorten(string prompt, int[] ids, int budget)
+    {
+        if (PromptLayout.Split(prompt) is var (headText, bodyText, tailText))
+        {
+            int[] head = [.. Tokenizer.Encode(headText, addSpecialTokens: false)];
+            int[] body = [.. Tokenizer.Encode(bodyText, addSpecialTokens: false)];
+            int[] tail = [.. Tokenizer.Encode(tailText, addSpecialTokens: false)];
+            // Keep at least a quarter of the budget for the sentence; a very long head gives way first.
+            int bodyKeep = Math.Min(body.Length, Math.Max(budget - head.Length - tail.Length, budget / 4));
+            int headKeep = Math.Max(0, Math.Min(head.Length, budget - tail.Length - bodyKeep));
+            int[] shortened = [.. head[..headKeep], .. body[..bodyKeep], .. tail];
+            return shortened.Length <= budget ? shortened : shortened[..budget];
+        }
+
+        int keepTail = Math.Min(tailTokens, budget / 2);
+        return [.. ids[..(budget - keepTail)], .. ids[^keepTail..]];
+    }
+
+    /// <summary>Tokens <paramref name="target"/> takes as an answer, EOS included, before any cut.</summary>
+    public int TargetTokens(string target) => Tokenizer.Encode(DecoderOnly ? " " + target : target, addSpecialTokens: false).Count + 1;
 
     /// <summary>The answer's ids the model must produce, EOS last, cut to the target budget (EOS kept).</summary>
     public int[] EncodeTarget(string target)
