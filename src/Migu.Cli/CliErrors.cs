@@ -15,6 +15,24 @@ internal static class CliErrors
         Recursive = true,
     };
 
+    /// <summary>The most telling of the parser's errors, in plain words, with where to look for help.</summary>
+    public static string Describe(ParseResult parse)
+    {
+        string message = (parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0]).Message;
+        message = System.Text.RegularExpressions.Regex.Replace(
+            message,
+            @"as expected type '(System\.Nullable`1\[)?System\.(?<t>\w+)\]?'",
+            m => "as " + (m.Groups["t"].Value switch
+            {
+                "Int32" or "Int64" => "a whole number",
+                "Double" or "Single" => "a number",
+                "Boolean" => "true or false",
+                string other => other,
+            }));
+        string command = parse.CommandResult.Command is RootCommand ? "migu" : $"migu {parse.CommandResult.Command.Name}";
+        return $"{message} (see {command} --help)";
+    }
+
     /// <summary>Runs <paramref name="body"/>; a <see cref="MiguUserException"/> becomes "error: …" and exit 2.</summary>
     public static int Run(ParseResult parse, Func<int> body)
     {

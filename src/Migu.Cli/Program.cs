@@ -20,7 +20,16 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return root.Parse(args).Invoke();
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h") && !args.Contains("-?"))
+{
+    // A command line the parser rejects is a user error like any other: one line, exit code 2.
+    Console.Error.WriteLine($"error: {CliErrors.Describe(parsed)}");
+    return CliErrors.UserError;
+}
+
+return parsed.Invoke();
