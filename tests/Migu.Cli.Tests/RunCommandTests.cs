@@ -163,6 +163,42 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("does not end in -ft, -ftmigu, -lora or -loramigu", bad.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_sweep_runs_every_point_and_seed_resumes_by_skipping_finished_runs_and_reports_them()
+    {
+        string outDir = Path.Combine(work, "sweep");
+        string[] args =
+        [
+            "sweep", "--data", data.Root, "--tasks", "colors,moods", "--model", "llama-tiny", "--epochs", "1", "--batch", "4",
+            "--lr", "3e-3", "--max-source-len", "64", "--max-target-len", "4", "--eval", "rank", "--max-train", "8",
+            "--grid", "migu=0,0.5", "--seeds", "1,2", "--out", outDir,
+        ];
+        var (code, stdout, stderr) = MiguProcess.Run(args);
+
+        Assert.True(code == 0, stderr);
+        foreach (string point in new[] { "migu=0", "migu=0.5" })
+        {
+            foreach (string seed in new[] { "seed=1", "seed=2" })
+            {
+                JsonNode metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, point, seed, "metrics.json")))!;
+                Assert.True(metrics["finished"]!.GetValue<bool>());
+            }
+        }
+
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "migu=0", "seed=1", "recipe.json")))!["migu"]); // T = 0 is MIGU off
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "migu=0.5", "seed=2", "recipe.json")))!["seed"]!.GetValue<long>());
+        Assert.True(File.Exists(Path.Combine(outDir, "report", "report.md")));
+        Assert.Contains("ft+MIGU", stdout, StringComparison.Ordinal);
+
+        var again = MiguProcess.Run(args);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(4, again.Stdout.Split("finished run; nothing to do").Length - 1);
+
+        var bad = MiguProcess.Run("sweep", "--grid", "migu", "--out", outDir);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("is not KEY=V1,V2", bad.Stderr, StringComparison.Ordinal);
+    }
+
     private static void AssertUserError(string[] args, params string[] expected)
     {
         var (code, stdout, stderr) = MiguProcess.Run(args);
