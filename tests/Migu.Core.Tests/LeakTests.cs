@@ -16,32 +16,6 @@ public class LeakTests
         using var model = new TinyMlp();
         using var optimizer = new RowMaskedAdamW(model.parameters());
         using var migu = new MiguController(model, new MiguOptions { Mode = mode, Source = source, SkipFirstTask = false });
-        using var x = randn(2, 5, 8);
-        using var mask = tensor(new long[] { 1, 1, 1, 0, 0, 1, 1, 1, 1, 1 }).reshape(2, 5);
-
-        void Step()
-        {
-            using var scope = NewDisposeScope();
-            optimizer.ZeroGrad();
-            using (TokenMask.Use(mask))
-            {
-                model.call(x).square().mean().backward();
-            }
-
-            migu.Step(optimizer);
-        }
-
-        for (int i = 0; i < 3; i++)
-        {
-            Step(); // optimizer state and gradients come to life here
-        }
-
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int i = 0; i < 50; i++)
-        {
-            Step();
-        }
-
-        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        MaskedStepLeakCheck.AssertNoGrowth(model, optimizer, migu, steps: 50);
     }
 }

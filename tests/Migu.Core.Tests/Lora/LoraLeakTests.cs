@@ -20,33 +20,7 @@ public class LoraLeakTests
         lora.AddAdapter("new", seed: 2);
         using var optimizer = new RowMaskedAdamW(lora.Parameters("new"));
         using var migu = new MiguController(lora.MiguTargets("new"), new MiguOptions { Mode = mode, SkipFirstTask = false });
-        using var x = randn(2, 5, 8);
-        using var mask = tensor(new long[] { 1, 1, 1, 0, 0, 1, 1, 1, 1, 1 }).reshape(2, 5);
-
-        void Step()
-        {
-            using var scope = NewDisposeScope();
-            optimizer.ZeroGrad();
-            using (TokenMask.Use(mask))
-            {
-                model.call(x).square().mean().backward();
-            }
-
-            migu.Step(optimizer);
-        }
-
-        for (int i = 0; i < 3; i++)
-        {
-            Step(); // optimizer state and gradients come to life here
-        }
-
-        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        for (int i = 0; i < 30; i++)
-        {
-            Step();
-        }
-
-        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        MaskedStepLeakCheck.AssertNoGrowth(model, optimizer, migu, steps: 30);
     }
 
     [Fact]
