@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Publishes the migu CLI self-contained for linux-x64 WITHOUT the bundled libtorch-cpu natives (the
+# GPU machine brings its own libtorch: PyTorch's, through LD_LIBRARY_PATH) and packs it as one
+# .tar.xz small enough to carry to the device machine (~34 MB). Usage:
+#   tools/make_gpu_bundle.sh [OUT_DIR]        (default: out)  → OUT_DIR/migu.tar.xz
+# On the GPU machine:
+#   mkdir -p /tmp/m && tar -xJf migu.tar.xz -C /tmp/m
+#   export LD_LIBRARY_PATH=$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')
+#   /tmp/m/migu info --device cuda
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-out}
+rm -rf "$OUT/migu"
+dotnet publish src/Migu.Cli -c Release -r linux-x64 --self-contained -p:MiguBundleLibTorch=false -o "$OUT/migu"
+tar -cJf "$OUT/migu.tar.xz" -C "$OUT/migu" .
+rm -rf "$OUT/migu"
+ls -l "$OUT/migu.tar.xz"
