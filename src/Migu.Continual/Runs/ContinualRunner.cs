@@ -29,9 +29,16 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
     private readonly Recipe recipe = recipe;
     private readonly IReadOnlyList<LoadedTask> tasks = tasks;
     private readonly IRunObserver observer = observer ?? SilentObserver.Instance;
+    private Forgetting.ForgettingProbe? forgetting;
 
     public RunMetrics Run(CancellationToken cancel = default)
     {
+        if (recipe.Pretrain is not null)
+        {
+            // Continual pre-training has its own loop over domains of text; the tasks are its end tasks.
+            return new Pretraining.ContinualPretrainingRunner(recipe, tasks, outDirectory, observer).Run(cancel);
+        }
+
         if (tasks.Count == 0)
         {
             throw new MiguUserException("the run has no tasks");
@@ -43,6 +50,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
         using var ownedModel = model;
         ExampleEncoder encoder = CreateEncoder(model, tokenizer);
+        forgetting = recipe.Forgetting is null ? null : new Forgetting.ForgettingProbe(recipe, model, tokenizer, encoder, tasks, device, store.Root, this.observer);
         string? baseModel = null;
         if (StrategyFactory.UsesAdapters(recipe))
         {
@@ -151,6 +159,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                 store.WriteMetrics(metrics);
             }
 
+            owner.forgetting?.Baseline();
             for (int phase = done; phase < Phases; phase++)
             {
                 metrics = RunPhase(phase, metrics, cancel);
@@ -231,6 +240,7 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
                         events.Scalar("train/loss", step.Loss + step.ExtraLoss, stepBase + step.Step);
                         events.Scalar("train/lr", step.Lr, stepBase + step.Step);
                         observer.StepDone(step, tokens / Math.Max(seconds, 1e-9));
+                        owner.forgetting?.AfterStep(plan, step, stepBase + step.Step, migu);
                     },
                     done => WriteMidCheckpoint(phase, done, optimizer, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
                     cancel);

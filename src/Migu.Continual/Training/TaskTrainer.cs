@@ -73,7 +73,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device)
         {
             using var microScope = NewDisposeScope();
             tokens += micro.Sum(i => (long)plan.Data.TokensOf(i));
-            ModelBatch modelBatch = plan.Data.Collate(micro, device);
+            ModelBatch modelBatch = plan.Data.Collate(micro, device, new BatchDraw(plan.Seed, plan.TaskIndex, epoch));
             Tensor loss = model.forward(modelBatch).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
             double value = loss.item<float>();
