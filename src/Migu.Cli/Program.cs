@@ -8,5 +8,6 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
+root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 return root.Parse(args).Invoke();

@@ -1,3 +1,4 @@
+using Migu.Continual.Data;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Continual.Strategies;
@@ -33,10 +34,10 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
                 $"method {recipe.Method.ToString().ToLowerInvariant()} is not for continual pre-training (use {string.Join(", ", Methods.Select(m => m.ToString().ToLowerInvariant()))})");
         }
 
+        // Everything that can be checked is checked before the run directory is made.
         Device device = TorchRuntime.ParseDevice(recipe.Device);
-        RunStore store = RunStore.Open(outDirectory, recipe);
         IReadOnlyList<LoadedTask> endTasks = recipe.EndTasks is null ? [] : tasks;
-        IReadOnlyList<PretrainDomain> domains = PretrainDomains.Resolve(settings, tasks, recipe.Seed);
+        IReadOnlyList<PretrainDomain> domains = PretrainDomains.Resolve(settings, tasks, recipe.Seed, WholeTrainingSplit());
         if (recipe.EndTasks is { AfterEachDomain: true } && !domains.Select(d => d.Name).SequenceEqual(endTasks.Select(t => t.Name), StringComparer.OrdinalIgnoreCase))
         {
             throw new MiguUserException(
@@ -50,6 +51,31 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
             EndTaskEvaluator.ResolveMode(endSettings.Mode, family);
         }
 
+        bool existed = Directory.Exists(outDirectory);
+        bool fresh = !File.Exists(Path.Combine(outDirectory, RunStore.RecipeFile));
+        RunStore store = RunStore.Open(outDirectory, recipe);
+        PretrainingRun run;
+        try
+        {
+            run = Prepare(store, settings, domains, family, kind, endTasks, device);
+        }
+        catch (MiguUserException) when (fresh)
+        {
+            // A run that could not start leaves nothing behind, so the corrected command starts afresh.
+            Discard(store.Root, existed);
+            throw;
+        }
+
+        using LanguageModel model = run.Model;
+        string? baseModel = StrategyFactory.UsesAdapters(recipe) ? BaseForAdapters(run) : null;
+        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. domains.Select(d => d.Name)], baseModel);
+        return new PretrainingSession(run, strategy, AdaptersOf(strategy)).Run(cancel);
+    }
+
+    /// <summary>The run's tokenizer (written into the store), packed sequences and model (seeded with the run seed).</summary>
+    private PretrainingRun Prepare(
+        RunStore store, PretrainSettings settings, IReadOnlyList<PretrainDomain> domains, ModelFamily family, PretrainObjective kind, IReadOnlyList<LoadedTask> endTasks, Device device)
+    {
         string? tokenizerSource = recipe.Tokenizer ?? (PretrainingModel.IsCheckpoint(recipe.Model) ? recipe.Model : null);
         string tokenizerDirectory = Path.Combine(store.Root, PretrainingTokenizer.FolderName);
         ITextTokenizer tokenizer = PretrainingTokenizer.Prepare(tokenizerSource, kind, tokenizerDirectory);
@@ -67,13 +93,12 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
         }
 
         manual_seed(recipe.Seed);
-        using LanguageModel model = PretrainingModel.Create(recipe.Model, tokenizer, settings.SeqLen, device);
-        var run = new PretrainingRun
+        return new PretrainingRun
         {
             Recipe = recipe,
             Settings = settings,
             Store = store,
-            Model = model,
+            Model = PretrainingModel.Create(recipe.Model, tokenizer, settings.SeqLen, device),
             TokenizerDirectory = tokenizerDirectory,
             Objective = objective,
             Domains = domains,
@@ -83,9 +108,41 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
             Device = device,
             Observer = observer ?? SilentObserver.Instance,
         };
-        string? baseModel = StrategyFactory.UsesAdapters(recipe) ? BaseForAdapters(run) : null;
-        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. domains.Select(d => d.Name)], baseModel);
-        return new PretrainingSession(run, strategy, AdaptersOf(strategy)).Run(cancel);
+    }
+
+    /// <summary>Removes what a run that failed to start wrote: the directory, or its contents when the user made it.</summary>
+    private static void Discard(string root, bool existed)
+    {
+        if (!existed)
+        {
+            Directory.Delete(root, recursive: true);
+            return;
+        }
+
+        foreach (string entry in Directory.EnumerateFileSystemEntries(root))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A task's corpus: the sentences of its whole training split as the recipe's data root holds it
+    /// (before max_train, which caps the end task's labelled set, and before a dev split is carved);
+    /// a task the data root does not hold (made in code) gives its loaded training sentences.
+    /// </summary>
+    private Func<LoadedTask, IReadOnlyList<string>> WholeTrainingSplit()
+    {
+        var catalog = new Lazy<TaskCatalog>(() => TaskCatalog.ForRecipe(recipe.Data));
+        return task => catalog.Value.Contains(task.Name)
+            ? [.. catalog.Value.Load(task.Name).Train.Select(e => e.Sentence)]
+            : [.. task.Data.Train.Select(e => e.Sentence)];
     }
 
     /// <summary>The LoRA adapters a strategy trains (through replay too); null for full fine-tuning.</summary>

@@ -30,7 +30,7 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
         if ((resolved == EndTaskMode.Head) != (family == ModelFamily.Roberta))
         {
             throw new MiguUserException(resolved == EndTaskMode.Head
-                ? $"end_tasks.mode head needs a RoBERTa encoder; a {family} model answers with generate or rank"
+                ? $"end_tasks.mode head needs a RoBERTa encoder; a {PretrainingModel.FamilyName(family)} model answers with generate or rank"
                 : $"end_tasks.mode {resolved.ToString().ToLowerInvariant()} needs a T5 or Llama model; RoBERTa's end tasks use head");
         }
 

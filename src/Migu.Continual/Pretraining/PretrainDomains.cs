@@ -5,22 +5,29 @@ using Migu.Core;
 namespace Migu.Continual.Pretraining;
 
 /// <summary>
-/// The domains of a pre-training run: the corpora <c>pretrain.corpora</c> names, or else each task's
-/// training sentences (the unlabeled view of a CL_Benchmark dataset). Each domain's documents are
+/// The domains of a pre-training run: the corpora <c>pretrain.corpora</c> names, or else one per
+/// task, its corpus the sentences of the task's training split (the unlabeled view of a CL_Benchmark
+/// dataset; see <see cref="Resolve"/>). Each domain's documents are
 /// split with the run seed: a held-out sample (round(fraction·n), at least one when the fraction is
 /// positive and there are two documents, at most max_held_out), then the rest capped by max_documents
 /// (a seeded sample); both keep file order.
 /// </summary>
 public static class PretrainDomains
 {
-    public static IReadOnlyList<PretrainDomain> Resolve(PretrainSettings settings, IReadOnlyList<LoadedTask> tasks, long seed)
+    /// <summary>
+    /// The domains, split. <paramref name="textOf"/> gives a task's corpus when no corpora are named
+    /// (the runner passes the whole training split from the data root, so data_options.max_train caps
+    /// only the end tasks' labelled sets); by default the task's loaded training sentences.
+    /// </summary>
+    public static IReadOnlyList<PretrainDomain> Resolve(PretrainSettings settings, IReadOnlyList<LoadedTask> tasks, long seed, Func<LoadedTask, IReadOnlyList<string>>? textOf = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(tasks);
         Validate(settings);
+        textOf ??= t => [.. t.Data.Train.Select(e => e.Sentence)];
         IReadOnlyList<(string Name, IReadOnlyList<string> Documents)> corpora = settings.Corpora is { } specs
             ? [.. specs.Select(c => (c.Name, TextCorpus.Read(c.Path)))]
-            : [.. tasks.Select(t => (t.Name, (IReadOnlyList<string>)[.. t.Data.Train.Select(e => e.Sentence)]))];
+            : [.. tasks.Select(t => (t.Name, textOf(t)))];
         if (corpora.Count == 0)
         {
             throw new MiguUserException("pretrain: no domains; list pretrain.corpora or the recipe's tasks");

@@ -82,7 +82,7 @@ public static class PretrainingModel
         if (requested != PretrainObjective.Auto && requested != own)
         {
             throw new MiguUserException(
-                $"objective {Name(requested)} does not fit {model}, a {family} model; its objective is {Name(own)} (or use auto)");
+                $"objective {Name(requested)} does not fit {model}, a {FamilyName(family)} model; its objective is {Name(own)} (or use auto)");
         }
 
         return own;
@@ -119,6 +119,14 @@ public static class PretrainingModel
             throw;
         }
     }
+
+    /// <summary>The family as people write it.</summary>
+    public static string FamilyName(ModelFamily family) => family switch
+    {
+        ModelFamily.Roberta => "RoBERTa",
+        ModelFamily.T5 => "T5",
+        _ => "Llama",
+    };
 
     /// <summary>The objective's name as recipes and flags write it.</summary>
     public static string Name(PretrainObjective objective) => objective.ToString().ToLowerInvariant();

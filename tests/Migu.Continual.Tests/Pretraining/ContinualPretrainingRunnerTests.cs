@@ -122,6 +122,7 @@ public sealed class ContinualPretrainingRunnerTests : IDisposable
             Assert.Throws<MiguUserException>(() => new ContinualRunner(Das(method: ContinualMethod.Olora), tasks, Path.Combine(root, "b")).Run()).Message, StringComparison.Ordinal);
         Assert.Contains("head needs a RoBERTa encoder",
             Assert.Throws<MiguUserException>(() => new ContinualRunner(Das("llama-tiny") with { EndTasks = new EndTaskSettings { Mode = EndTaskMode.Head } }, tasks, Path.Combine(root, "c")).Run()).Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(root)); // refused before any run directory was made
     }
 
     private static string[] LossColumn(string dir) =>
