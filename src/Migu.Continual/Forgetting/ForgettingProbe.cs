@@ -59,6 +59,21 @@ public sealed class ForgettingProbe
             (IReadOnlyList<int[]>)[.. SequencePacker.Pack(TextCorpus.Read(f).Select(d => framing.Encode(tokenizer, d)), length).Take(settings.MaxWindows)]))];
     }
 
+    /// <summary>Reads every file <paramref name="settings"/> names, so a missing or malformed one is reported before a run directory is made.</summary>
+    public static void CheckFiles(ForgettingSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        foreach (string file in settings.MultipleChoice)
+        {
+            MultipleChoiceFile.Read(file, settings.MaxItems);
+        }
+
+        foreach (string text in settings.Perplexity)
+        {
+            TextCorpus.Read(text);
+        }
+    }
+
     /// <summary>The point before any training, unless the run already has it.</summary>
     public void Baseline()
     {

@@ -45,6 +45,11 @@ public sealed class ContinualRunner(Recipe recipe, IReadOnlyList<LoadedTask> tas
         }
 
         Device device = TorchRuntime.ParseDevice(recipe.Device);
+        if (recipe.Forgetting is { } general)
+        {
+            Forgetting.ForgettingProbe.CheckFiles(general); // before the run directory exists
+        }
+
         RunStore store = RunStore.Open(outDirectory, recipe);
         manual_seed(recipe.Seed);
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);

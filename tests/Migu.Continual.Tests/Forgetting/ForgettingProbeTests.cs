@@ -78,7 +78,7 @@ public sealed class ForgettingProbeTests : IDisposable
         Recipe bad = Recipe(null) with { Forgetting = new ForgettingSettings { MultipleChoice = [Path.Combine(root, "nope.jsonl")] } };
         var e = Assert.Throws<MiguUserException>(() => new ContinualRunner(bad, SyntheticTasks.Two(), Path.Combine(root, "bad")).Run());
         Assert.Contains("nope.jsonl: no such multiple-choice file", e.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(root, "bad", "loss.csv")));
+        Assert.False(Directory.Exists(Path.Combine(root, "bad"))); // so the corrected recipe starts afresh
     }
 
     private string Text()
