@@ -35,11 +35,22 @@ public static class TextCorpus
         return documents.Count > 0 ? documents : throw new MiguUserException($"{path}: the corpus holds no text");
     }
 
-    /// <summary>A domain name for <paramref name="path"/>: the file name without its extension, or the folder's name.</summary>
+    /// <summary>
+    /// A name for <paramref name="path"/>: the file name without its extension (a CL_Benchmark split
+    /// file is named with its dataset: dbpedia-test), or the folder's name.
+    /// </summary>
     public static string NameOf(string path)
     {
         string full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar);
-        return File.Exists(full) ? Path.GetFileNameWithoutExtension(full) : Path.GetFileName(full);
+        if (!File.Exists(full))
+        {
+            return Path.GetFileName(full);
+        }
+
+        string name = Path.GetFileNameWithoutExtension(full);
+        string? folder = Path.GetDirectoryName(full);
+        bool split = name is "train" or "dev" or "test" && folder is not null && File.Exists(Path.Combine(folder, "labels.json"));
+        return split ? $"{Path.GetFileName(folder)}-{name}" : name;
     }
 
     /// <summary>A CL_Benchmark dataset folder gives its train split; any other folder its text files.</summary>

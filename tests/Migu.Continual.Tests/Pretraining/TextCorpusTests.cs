@@ -35,6 +35,7 @@ public sealed class TextCorpusTests : IDisposable
         Assert.Equal(["s1", "s2"], TextCorpus.Read(dataset));
         Assert.Equal(["t1"], TextCorpus.Read(Path.Combine(dataset, "test.json")));
         Assert.Equal("news", TextCorpus.NameOf(dataset));
+        Assert.Equal("news-test", TextCorpus.NameOf(Path.Combine(dataset, "test.json")));
     }
 
     [Fact]
