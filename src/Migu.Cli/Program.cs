@@ -22,6 +22,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(PretrainCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(AnalyzeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -1,3 +1,5 @@
+using Migu.Continual.Forgetting;
+using Migu.Continual.Pretraining;
 using Migu.Core;
 
 namespace Migu.Continual.Recipes;
@@ -45,6 +47,15 @@ public sealed record Recipe
     public DataSettings DataOptions { get; init; } = new();
 
     public EvalSettings Eval { get; init; } = new();
+
+    /// <summary>Continual pre-training (the DAS protocol): domains of unlabeled text instead of prompt fine-tuning; null = continual fine-tuning.</summary>
+    public PretrainSettings? Pretrain { get; init; }
+
+    /// <summary>With <see cref="Pretrain"/>: each task fine-tuned on a fresh copy of the pre-trained model and scored; null = pre-training only.</summary>
+    public EndTaskSettings? EndTasks { get; init; }
+
+    /// <summary>A decoder's general ability measured before training and after every epoch; null = off.</summary>
+    public ForgettingSettings? Forgetting { get; init; }
 
     public long Seed { get; init; } = 42;
 

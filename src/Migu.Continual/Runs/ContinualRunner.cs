@@ -37,9 +37,21 @@ public sealed class ContinualRunner(
     private readonly Recipe recipe = recipe;
     private readonly IReadOnlyList<LoadedTask> tasks = tasks;
     private readonly IRunObserver observer = observer ?? SilentObserver.Instance;
+    private Forgetting.ForgettingProbe? forgetting;
 
     public RunMetrics Run(CancellationToken cancel = default)
     {
+        if (recipe.Pretrain is not null)
+        {
+            // Continual pre-training has its own loop over domains of text; the tasks are its end tasks.
+            if (processGroup is not null || LaunchInfo.FromEnvironment() is not null)
+            {
+                throw new MiguUserException("continual pre-training runs in one process: run this recipe without --nproc or a launcher");
+            }
+
+            return new Pretraining.ContinualPretrainingRunner(recipe, tasks, outDirectory, observer).Run(cancel);
+        }
+
         if (tasks.Count == 0)
         {
             throw new MiguUserException("the run has no tasks");
@@ -63,6 +75,16 @@ public sealed class ContinualRunner(
     private RunMetrics Run(Device device, DataParallel? parallel, CancellationToken cancel)
     {
         bool main = parallel?.IsMain ?? true;
+        if (recipe.Forgetting is { } general)
+        {
+            if (parallel is not null)
+            {
+                throw new MiguUserException("the forgetting probe runs in one process: run this recipe without --nproc or a launcher");
+            }
+
+            Forgetting.ForgettingProbe.CheckFiles(general); // before the run directory exists
+        }
+
         RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         IRunObserver shown = main ? observer : SilentObserver.Instance;
         manual_seed(recipe.Seed);
@@ -77,6 +99,7 @@ public sealed class ContinualRunner(
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
         ExampleEncoder encoder = CreateEncoder(model, tokenizer, shown);
         CheckLabelsFit(encoder);
+        forgetting = recipe.Forgetting is null ? null : new Forgetting.ForgettingProbe(recipe, model, tokenizer, encoder, tasks, device, store.Root, shown);
         string? baseModel = null;
         if (StrategyFactory.UsesAdapters(recipe))
         {
@@ -204,6 +227,7 @@ public sealed class ContinualRunner(
                 store.WriteMetrics(metrics);
             }
 
+            owner.forgetting?.Baseline();
             for (int phase = done; phase < Phases; phase++)
             {
                 metrics = RunPhase(phase, metrics, cancel);
@@ -293,6 +317,7 @@ public sealed class ContinualRunner(
                         events?.Scalar("train/loss", step.Loss + step.ExtraLoss, stepBase + step.Step);
                         events?.Scalar("train/lr", step.Lr, stepBase + step.Step);
                         observer.StepDone(step, tokens / Math.Max(seconds, 1e-9));
+                        owner.forgetting?.AfterStep(plan, step, stepBase + step.Step, migu);
                     },
                     done => WriteMidCheckpoint(phase, done, optimizer, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
                     cancel);

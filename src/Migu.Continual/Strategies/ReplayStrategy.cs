@@ -19,6 +19,9 @@ public sealed class ReplayStrategy(IContinualStrategy inner, double fraction, lo
     /// <summary>The strategy that decides what trains.</summary>
     public IContinualStrategy Inner => inner;
 
+    /// <summary>The fraction of each past task (or pre-training domain) mixed in.</summary>
+    public double Fraction => fraction;
+
     public IReadOnlyList<Parameter> BeginTask(int taskIndex) => inner.BeginTask(taskIndex);
 
     public IReadOnlyList<MaskTarget> MiguTargets(MiguOptions options) => inner.MiguTargets(options);

@@ -17,6 +17,13 @@ public interface ITrainingData
 
     /// <summary>A batch of the items at <paramref name="indices"/> on <paramref name="device"/>, with labels.</summary>
     ModelBatch Collate(IReadOnlyList<int> indices, Device device);
+
+    /// <summary>
+    /// The batch of a training step in <paramref name="draw"/>'s epoch. Data that draws at collate
+    /// time (dynamic masking) seeds each item from the draw and the item's index, so a resumed run
+    /// draws what an uninterrupted one drew; data that draws nothing ignores it.
+    /// </summary>
+    ModelBatch Collate(IReadOnlyList<int> indices, Device device, BatchDraw draw) => Collate(indices, device);
 }
 
 /// <summary>Encoded prompt/answer examples, collated by the model family's <see cref="ExampleEncoder"/>.</summary>

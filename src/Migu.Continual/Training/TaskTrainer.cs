@@ -90,7 +90,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel
             manual_seed(micro.Index == 0
                 ? Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step)
                 : Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step, micro.Index));
-            ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device);
+            ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device, new BatchDraw(plan.Seed, plan.TaskIndex, epoch));
             Tensor loss = model.forward(modelBatch).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
             double value = loss.to(ScalarType.Float32).item<float>();

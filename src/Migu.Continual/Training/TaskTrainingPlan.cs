@@ -35,12 +35,18 @@ public sealed record TaskTrainingPlan
     /// <summary>Mid-task checkpoint every N optimizer steps; 0 = none.</summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// A fixed number of optimizer steps instead of <see cref="Epochs"/> (pre-training): epochs follow
+    /// one another until this many steps are planned, and the last one stops part-way. Null = Epochs.
+    /// </summary>
+    public int? MaxSteps { get; init; }
+
     /// <summary>The optimizer steps of every epoch, in order: each is the example indices of one batch.</summary>
     public IReadOnlyList<(int Epoch, int[] Batch)> Steps()
     {
         int[] lengths = [.. Enumerable.Range(0, Data.Count).Select(Data.TokensOf)];
         var steps = new List<(int, int[])>();
-        for (int epoch = 0; epoch < Epochs; epoch++)
+        for (int epoch = 0; MaxSteps is int max ? steps.Count < max && lengths.Length > 0 : epoch < Epochs; epoch++)
         {
             foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, 0xDA7A, TaskIndex, epoch)))
             {
@@ -48,7 +54,7 @@ public sealed record TaskTrainingPlan
             }
         }
 
-        return steps;
+        return MaxSteps is int cap && steps.Count > cap ? steps.GetRange(0, cap) : steps;
     }
 }
 

@@ -14,6 +14,20 @@ public static class RobertaPresets
         MaxPositionEmbeddings = 40,
     };
 
+    /// <summary>
+    /// Small enough to pre-train from scratch on two CPU cores in minutes (continual pre-training
+    /// demos); 512 usable positions as roberta-base. The vocabulary size follows the tokenizer.
+    /// </summary>
+    public static RobertaConfig Mini { get; } = new()
+    {
+        VocabSize = 2048,
+        HiddenSize = 128,
+        NumHiddenLayers = 4,
+        NumAttentionHeads = 4,
+        IntermediateSize = 512,
+        MaxPositionEmbeddings = 514,
+    };
+
     /// <summary>The published FacebookAI/roberta-base config.json (125M parameters).</summary>
     public static RobertaConfig Base { get; } = new()
     {
@@ -34,6 +48,7 @@ public static class RobertaPresets
     public static IReadOnlyDictionary<string, RobertaConfig> All { get; } = new Dictionary<string, RobertaConfig>(StringComparer.Ordinal)
     {
         ["roberta-tiny"] = Tiny,
+        ["roberta-mini"] = Mini,
         ["roberta-base"] = Base,
     };
 }

@@ -144,7 +144,7 @@ public class RobertaBehaviourTests
     [Fact]
     public void Presets_build_and_the_tiny_one_is_small()
     {
-        Assert.Equal(["roberta-base", "roberta-tiny"], RobertaPresets.All.Keys.Order());
+        Assert.Equal(["roberta-base", "roberta-mini", "roberta-tiny"], RobertaPresets.All.Keys.Order());
         using var model = new RobertaForMaskedLM(RobertaPresets.All["roberta-tiny"]);
         long count = model.parameters().Sum(p => p.numel());
         Assert.InRange(count, 10_000, 100_000);

@@ -1,0 +1,159 @@
+using Migu.Continual.Data;
+using Migu.Continual.Recipes;
+using Migu.Continual.Runs;
+using Migu.Continual.Strategies;
+using Migu.Continual.Training;
+using Migu.Core;
+using Migu.Core.Lora;
+using Migu.Core.Runtime;
+using Migu.Models;
+using Migu.Models.Tokenizers;
+using static TorchSharp.torch;
+
+namespace Migu.Continual.Pretraining;
+
+/// <summary>
+/// Continual pre-training (the DAS protocol): the model trains domain after domain on unlabeled
+/// text with its family's objective (masked LM, span corruption, causal LM), with the recipe's
+/// strategy (ft, lora, replay, ewc, random) and MIGU; after the last domain — and, when asked,
+/// after each — every end task is fine-tuned on a fresh copy and scored. The run store is the
+/// runner's: recipe.json, metrics.json (accuracy and macro-F1 of the end tasks; one timing per
+/// domain, the commit point of a domain), pretraining.json (held-out loss per domain), loss.csv,
+/// run.log, and checkpoints/task-NN-DOMAIN (Hugging Face layout); running again resumes.
+/// </summary>
+public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
+{
+    private static readonly ContinualMethod[] Methods = [ContinualMethod.Ft, ContinualMethod.Lora, ContinualMethod.Replay, ContinualMethod.Ewc, ContinualMethod.Random];
+
+    public RunMetrics Run(CancellationToken cancel = default)
+    {
+        PretrainSettings settings = recipe.Pretrain ?? throw new MiguUserException("the recipe has no pretrain section; continual pre-training needs one");
+        if (!Methods.Contains(recipe.Method))
+        {
+            throw new MiguUserException(
+                $"method {recipe.Method.ToString().ToLowerInvariant()} is not for continual pre-training (use {string.Join(", ", Methods.Select(m => m.ToString().ToLowerInvariant()))})");
+        }
+
+        // Everything that can be checked is checked before the run directory is made.
+        Device device = TorchRuntime.ParseDevice(recipe.Device);
+        IReadOnlyList<LoadedTask> endTasks = recipe.EndTasks is null ? [] : tasks;
+        IReadOnlyList<PretrainDomain> domains = PretrainDomains.Resolve(settings, tasks, recipe.Seed, WholeTrainingSplit());
+        if (recipe.EndTasks is { AfterEachDomain: true } && !domains.Select(d => d.Name).SequenceEqual(endTasks.Select(t => t.Name), StringComparer.OrdinalIgnoreCase))
+        {
+            throw new MiguUserException(
+                $"end_tasks.after_each_domain needs one end task per domain, in the same order (domains: {string.Join(", ", domains.Select(d => d.Name))}; tasks: {string.Join(", ", endTasks.Select(t => t.Name))})");
+        }
+
+        ModelFamily family = PretrainingModel.FamilyOf(recipe.Model);
+        PretrainObjective kind = PretrainingModel.ResolveObjective(settings.Objective, family, recipe.Model);
+        if (recipe.EndTasks is { } endSettings)
+        {
+            EndTaskEvaluator.ResolveMode(endSettings.Mode, family);
+        }
+
+        bool existed = Directory.Exists(outDirectory);
+        bool fresh = !File.Exists(Path.Combine(outDirectory, RunStore.RecipeFile));
+        RunStore store = RunStore.Open(outDirectory, recipe);
+        PretrainingRun run;
+        try
+        {
+            run = Prepare(store, settings, domains, family, kind, endTasks, device);
+        }
+        catch (MiguUserException) when (fresh)
+        {
+            // A run that could not start leaves nothing behind, so the corrected command starts afresh.
+            Discard(store.Root, existed);
+            throw;
+        }
+
+        using LanguageModel model = run.Model;
+        string? baseModel = StrategyFactory.UsesAdapters(recipe) ? BaseForAdapters(run) : null;
+        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. domains.Select(d => d.Name)], baseModel);
+        return new PretrainingSession(run, strategy, AdaptersOf(strategy)).Run(cancel);
+    }
+
+    /// <summary>The run's tokenizer (written into the store), packed sequences and model (seeded with the run seed).</summary>
+    private PretrainingRun Prepare(
+        RunStore store, PretrainSettings settings, IReadOnlyList<PretrainDomain> domains, ModelFamily family, PretrainObjective kind, IReadOnlyList<LoadedTask> endTasks, Device device)
+    {
+        string? tokenizerSource = recipe.Tokenizer ?? (PretrainingModel.IsCheckpoint(recipe.Model) ? recipe.Model : null);
+        string tokenizerDirectory = Path.Combine(store.Root, PretrainingTokenizer.FolderName);
+        ITextTokenizer tokenizer = PretrainingTokenizer.Prepare(tokenizerSource, kind, tokenizerDirectory);
+        IPretrainingObjective objective = PretrainingObjectives.Create(kind, ObjectiveTokens.Of(tokenizer), settings);
+        var framing = TextFraming.For(family, tokenizer);
+        IReadOnlyList<int[]> Pack(IReadOnlyList<string> documents) => SequencePacker.Pack(documents.Select(d => framing.Encode(tokenizer, d)), settings.SeqLen);
+        var train = domains.Select(d => Pack(d.Train)).ToList();
+        var heldOut = domains.Select(d => Pack(d.HeldOut)).ToList();
+        for (int i = 0; i < domains.Count; i++)
+        {
+            if (train[i].Count == 0)
+            {
+                throw new MiguUserException($"domain {domains[i].Name}: no text left to train on once the held-out documents are set aside");
+            }
+        }
+
+        manual_seed(recipe.Seed);
+        return new PretrainingRun
+        {
+            Recipe = recipe,
+            Settings = settings,
+            Store = store,
+            Model = PretrainingModel.Create(recipe.Model, tokenizer, settings.SeqLen, device),
+            TokenizerDirectory = tokenizerDirectory,
+            Objective = objective,
+            Domains = domains,
+            TrainSequences = train,
+            HeldOutSequences = heldOut,
+            EndTasks = endTasks,
+            Device = device,
+            Observer = observer ?? SilentObserver.Instance,
+        };
+    }
+
+    /// <summary>Removes what a run that failed to start wrote: the directory, or its contents when the user made it.</summary>
+    private static void Discard(string root, bool existed)
+    {
+        if (!existed)
+        {
+            Directory.Delete(root, recursive: true);
+            return;
+        }
+
+        foreach (string entry in Directory.EnumerateFileSystemEntries(root))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A task's corpus: the sentences of its whole training split as the recipe's data root holds it
+    /// (before max_train, which caps the end task's labelled set, and before a dev split is carved);
+    /// a task the data root does not hold (made in code) gives its loaded training sentences.
+    /// </summary>
+    private Func<LoadedTask, IReadOnlyList<string>> WholeTrainingSplit()
+    {
+        var catalog = new Lazy<TaskCatalog>(() => TaskCatalog.ForRecipe(recipe.Data));
+        return task => catalog.Value.Contains(task.Name)
+            ? [.. catalog.Value.Load(task.Name).Train.Select(e => e.Sentence)]
+            : [.. task.Data.Train.Select(e => e.Sentence)];
+    }
+
+    /// <summary>The LoRA adapters a strategy trains (through replay too); null for full fine-tuning.</summary>
+    internal static LoraAdapters? AdaptersOf(IContinualStrategy strategy) => strategy switch
+    {
+        LoraStrategy l => l.Lora,
+        ReplayStrategy r => AdaptersOf(r.Inner),
+        _ => null,
+    };
+
+    /// <summary>Adapters name their base: a checkpoint directory as it is, a preset's random weights saved once as checkpoints/initial.</summary>
+    private string BaseForAdapters(PretrainingRun run) =>
+        PretrainingModel.IsCheckpoint(recipe.Model) ? Path.GetFullPath(recipe.Model) : run.InitialCheckpoint(lora: null);
+}
