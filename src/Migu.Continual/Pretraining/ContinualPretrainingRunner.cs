@@ -36,6 +36,13 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
 
         // Everything that can be checked is checked before the run directory is made.
         Device device = TorchRuntime.ParseDevice(recipe.Device);
+        if (TrainingPrecision.Resolve(recipe.Training.Dtype, device) != ScalarType.Float32 && !recipe.Training.Dtype.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            // The domain loop, its checkpoints and the end-task fine-tuning keep fp32 weights; a bf16
+            // request would be silently ignored, so it is refused instead ("auto" means fp32 here).
+            throw new MiguUserException($"training.dtype: continual pre-training trains in fp32; '{recipe.Training.Dtype}' is not supported here (use fp32 or auto)");
+        }
+
         IReadOnlyList<LoadedTask> endTasks = recipe.EndTasks is null ? [] : tasks;
         IReadOnlyList<PretrainDomain> domains = PretrainDomains.Resolve(settings, tasks, recipe.Seed, WholeTrainingSplit());
         if (recipe.EndTasks is { AfterEachDomain: true } && !domains.Select(d => d.Name).SequenceEqual(endTasks.Select(t => t.Name), StringComparer.OrdinalIgnoreCase))

@@ -132,6 +132,9 @@ public sealed class ContinualPretrainingRunnerTests : IDisposable
             Assert.Throws<MiguUserException>(() => new ContinualRunner(Das(method: ContinualMethod.Olora), tasks, Path.Combine(root, "b")).Run()).Message, StringComparison.Ordinal);
         Assert.Contains("head needs a RoBERTa encoder",
             Assert.Throws<MiguUserException>(() => new ContinualRunner(Das("llama-tiny") with { EndTasks = new EndTaskSettings { Mode = EndTaskMode.Head } }, tasks, Path.Combine(root, "c")).Run()).Message, StringComparison.Ordinal);
+        Recipe bf16 = Das() with { Training = Das().Training with { Dtype = "bf16" } };
+        Assert.Contains("continual pre-training trains in fp32",
+            Assert.Throws<MiguUserException>(() => new ContinualRunner(bf16, tasks, Path.Combine(root, "d")).Run()).Message, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(root)); // refused before any run directory was made
     }
 
