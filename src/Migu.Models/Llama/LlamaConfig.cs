@@ -153,27 +153,27 @@ public sealed record LlamaConfig
             w.WriteNumber("head_dim", HeadDim);
             w.WriteString("hidden_act", "silu");
             w.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
-            WriteFloat(w, "initializer_range", InitializerRange);
-            WriteFloat(w, "rms_norm_eps", RmsNormEps);
+            w.WriteFloat("initializer_range", InitializerRange);
+            w.WriteFloat("rms_norm_eps", RmsNormEps);
             w.WriteStartObject("rope_parameters");
             w.WriteString("rope_type", RopeTypeName(RopeType));
-            WriteFloat(w, "rope_theta", RopeTheta);
+            w.WriteFloat("rope_theta", RopeTheta);
             if (RopeType != LlamaRopeType.Default)
             {
-                WriteFloat(w, "factor", RopeFactor);
+                w.WriteFloat("factor", RopeFactor);
             }
 
             if (RopeType == LlamaRopeType.Llama3)
             {
-                WriteFloat(w, "low_freq_factor", RopeLowFreqFactor);
-                WriteFloat(w, "high_freq_factor", RopeHighFreqFactor);
+                w.WriteFloat("low_freq_factor", RopeLowFreqFactor);
+                w.WriteFloat("high_freq_factor", RopeHighFreqFactor);
                 w.WriteNumber("original_max_position_embeddings", RopeOriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings);
             }
 
             w.WriteEndObject();
             w.WriteBoolean("tie_word_embeddings", TieWordEmbeddings);
             w.WriteBoolean("attention_bias", AttentionBias);
-            WriteFloat(w, "attention_dropout", AttentionDropout);
+            w.WriteFloat("attention_dropout", AttentionDropout);
             w.WriteBoolean("mlp_bias", MlpBias);
             w.WriteNumber("pretraining_tp", 1);
             w.WriteBoolean("use_cache", true);
@@ -284,18 +284,6 @@ public sealed record LlamaConfig
     }
 
     /// <summary>A float as Python writes it (8.0, not 8), so transformers reads a float where it expects one.</summary>
-    private static void WriteFloat(Utf8JsonWriter w, string name, double value)
-    {
-        string text = value.ToString("R", CultureInfo.InvariantCulture);
-        if (!text.Contains('.', StringComparison.Ordinal) && !text.Contains('E', StringComparison.Ordinal))
-        {
-            text += ".0";
-        }
-
-        w.WritePropertyName(name);
-        w.WriteRawValue(text);
-    }
-
     private static void WriteId(Utf8JsonWriter w, string name, long? id)
     {
         if (id is null)

@@ -175,19 +175,19 @@ public sealed record RobertaConfig
             w.WriteNumber("num_attention_heads", NumAttentionHeads);
             w.WriteNumber("intermediate_size", IntermediateSize);
             w.WriteString("hidden_act", HiddenAct);
-            w.WriteNumber("hidden_dropout_prob", HiddenDropoutProb);
-            w.WriteNumber("attention_probs_dropout_prob", AttentionProbsDropoutProb);
+            w.WriteFloat("hidden_dropout_prob", HiddenDropoutProb);
+            w.WriteFloat("attention_probs_dropout_prob", AttentionProbsDropoutProb);
             w.WriteNumber("max_position_embeddings", MaxPositionEmbeddings);
             w.WriteNumber("type_vocab_size", TypeVocabSize);
-            w.WriteNumber("initializer_range", InitializerRange);
-            w.WriteNumber("layer_norm_eps", LayerNormEps);
+            w.WriteFloat("initializer_range", InitializerRange);
+            w.WriteFloat("layer_norm_eps", LayerNormEps);
             w.WriteNumber("pad_token_id", PadTokenId);
             w.WriteNumber("bos_token_id", BosTokenId);
             w.WriteNumber("eos_token_id", EosTokenId);
             w.WriteString("position_embedding_type", "absolute");
             if (ClassifierDropout is double dropout)
             {
-                w.WriteNumber("classifier_dropout", dropout);
+                w.WriteFloat("classifier_dropout", dropout);
             }
             else
             {

@@ -135,9 +135,9 @@ public sealed record T5Config
             w.WriteNumber("num_heads", NumHeads);
             w.WriteNumber("relative_attention_num_buckets", RelativeAttentionNumBuckets);
             w.WriteNumber("relative_attention_max_distance", RelativeAttentionMaxDistance);
-            w.WriteNumber("dropout_rate", DropoutRate);
-            w.WriteNumber("layer_norm_epsilon", LayerNormEpsilon);
-            w.WriteNumber("initializer_factor", 1.0);
+            w.WriteFloat("dropout_rate", DropoutRate);
+            w.WriteFloat("layer_norm_epsilon", LayerNormEpsilon);
+            w.WriteFloat("initializer_factor", 1.0);
             w.WriteString("feed_forward_proj", FeedForwardProj);
             w.WriteString("dense_act_fn", ActivationName(activation));
             w.WriteBoolean("is_gated_act", gated);
