@@ -48,9 +48,17 @@ internal static class ResultTables
         return table;
     }
 
+    // Halves round away from zero, as `migu report` rounds them: "F1" alone printed ACC 9.25 as 9.2
+    // here and 9.3 in the report of the same run.
     public static string Percent(double? value) =>
-        value is double v ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) : "–";
+        value is double v ? Rounded(v).ToString("0.0", CultureInfo.InvariantCulture) : "–";
 
     public static string Signed(double? value) =>
-        value is double v ? (100 * v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) : "–";
+        value is double v ? Rounded(v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) : "–";
+
+    private static double Rounded(double fraction)
+    {
+        double p = Math.Round(100 * fraction, 1, MidpointRounding.AwayFromZero);
+        return p == 0 ? 0 : p; // never "-0.0"
+    }
 }
