@@ -9,6 +9,7 @@
 #
 # usage: tools/gpu_dp_check.sh [BUNDLE.tar.xz]    (default out/migu.tar.xz; see docs/distributed.md for
 #        building it: dotnet publish src/Migu.Cli -c Release -r linux-x64 --self-contained -p:MiguBundleLibTorch=false)
+# MIGU_DP_MODEL=PRESET picks another model for the GPU runs (default llama-1b-like).
 # MIGU_DP_SMOKE=1 runs the same steps on the CPU with llama-tiny and mpirun, to check the script without a GPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ if [ "$SMOKE" = 1 ]; then
 else
   mkdir -p /tmp/migu-bundle && tar -xJf "$BUNDLE" -C /tmp/migu-bundle || { echo "cannot unpack $BUNDLE"; exit 2; }
   M=/tmp/migu-bundle/migu
-  DEVICE=cuda; MODEL=llama-1b-like
+  DEVICE=cuda; MODEL=${MIGU_DP_MODEL:-llama-1b-like}
   # libtorch from PyTorch's wheel; NCCL and the CUDA runtime from the nvidia-* wheels beside it.
   LIBS=$(python3 - <<'PY'
 import glob, os, torch

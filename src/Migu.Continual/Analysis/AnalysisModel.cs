@@ -1,6 +1,7 @@
 using Migu.Continual.Runs;
 using Migu.Core;
 using Migu.Core.Lora;
+using Migu.Core.Runtime;
 using Migu.Models;
 using Migu.Models.Adapters;
 using Migu.Models.Tokenizers;
@@ -31,7 +32,7 @@ internal sealed class AnalysisModel : IDisposable
 
     public static AnalysisModel Load(AnalysisSubject subject, Device device, long seed)
     {
-        manual_seed(seed); // a preset's random weights
+        TorchSeed.All(seed); // a preset's random weights
         var (model, tokenizer) = RunModel.Create(subject.Model, subject.TokenizerDirectory, device);
         LoraAdapters? lora = null;
         try

@@ -39,7 +39,7 @@ public static class ThroughputBenchmark
         ScalarType weights = TrainingPrecision.Resolve(c.Dtype, device);
         long rssBefore = ProcessMemory.ResetPeak();
         memory?.ResetPeak();
-        manual_seed(0);
+        TorchSeed.All(0);
         using var scope = NewDisposeScope();
         using LanguageModel model = ModelLoader.Load(c.Model, device);
         if (weights != ScalarType.Float32)

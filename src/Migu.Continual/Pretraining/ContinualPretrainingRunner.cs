@@ -99,7 +99,7 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
             }
         }
 
-        manual_seed(recipe.Seed);
+        TorchSeed.All(recipe.Seed);
         return new PretrainingRun
         {
             Recipe = recipe,

@@ -5,6 +5,7 @@ using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
 using Migu.Core.Optim;
+using Migu.Core.Runtime;
 using Migu.Models;
 using Migu.Models.Roberta;
 using Migu.Models.Tokenizers;
@@ -54,7 +55,7 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
         for (int j = 0; j < tasks.Count; j++)
         {
             LoadedTask task = tasks[j];
-            manual_seed(Seeds.Derive(recipe.Seed, 0xE7D, row, j)); // the fresh head's initialisation
+            TorchSeed.All(Seeds.Derive(recipe.Seed, 0xE7D, row, j)); // the fresh head's initialisation
             var fineTuning = new FineTuning(task, j, tasks.Count, row, title);
             IReadOnlyList<string> answers = mode == EndTaskMode.Head
                 ? ClassifyWithHead(checkpoint, tokenizer, fineTuning)

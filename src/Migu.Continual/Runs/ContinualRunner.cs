@@ -87,7 +87,7 @@ public sealed class ContinualRunner(
 
         RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         IRunObserver shown = main ? observer : SilentObserver.Instance;
-        manual_seed(recipe.Seed);
+        TorchSeed.All(recipe.Seed);
         var (model, tokenizer) = RunModel.Create(recipe.Model, recipe.Tokenizer, device);
         using var ownedModel = model;
         ScalarType weights = TrainingPrecision.Resolve(recipe.Training.Dtype, device);

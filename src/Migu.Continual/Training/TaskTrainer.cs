@@ -1,6 +1,7 @@
 using Migu.Continual.Distributed;
 using Migu.Core;
 using Migu.Core.Optim;
+using Migu.Core.Runtime;
 using Migu.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -87,7 +88,7 @@ public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel
             using var microScope = NewDisposeScope();
             // Seeded by the micro-batch's place in the step, whichever rank computes it, so dropout is
             // the same with any number of ranks; the first keeps the step's seed.
-            manual_seed(micro.Index == 0
+            TorchSeed.All(micro.Index == 0
                 ? Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step)
                 : Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step, micro.Index));
             ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device, new BatchDraw(plan.Seed, plan.TaskIndex, epoch));
