@@ -284,17 +284,7 @@ internal sealed class PretrainingSession(PretrainingRun run, IContinualStrategy 
 
     private void WriteMidCheckpoint(int domain, int step, RowMaskedAdamW optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
     {
-        string temp = store.MidTaskDirectory + ".tmp";
-        if (Directory.Exists(temp))
-        {
-            Directory.Delete(temp, recursive: true);
-        }
-
-        Directory.CreateDirectory(temp);
-        strategy.SaveCheckpoint(temp);
-        Safetensors.SaveStateDict(Path.Combine(temp, MidTaskState.OptimizerFile), optimizer.ExportState(names));
-        new MidTaskState { TaskIndex = domain, Step = step, TrainSeconds = seconds, Tokens = tokens }.Write(temp);
-        RunStore.CommitDirectory(temp, store.MidTaskDirectory);
+        new MidTaskState { TaskIndex = domain, Step = step, TrainSeconds = seconds, Tokens = tokens }.Commit(store.MidTaskDirectory, strategy, optimizer, names);
         store.Log($"domain {run.Domains[domain].Name}: mid-domain checkpoint at step {step}");
     }
 

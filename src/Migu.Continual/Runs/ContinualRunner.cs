@@ -440,17 +440,7 @@ public sealed class ContinualRunner(
                 return; // every rank holds the same weights and optimizer state; rank 0 saves them
             }
 
-            string temp = store.MidTaskDirectory + ".tmp";
-            if (Directory.Exists(temp))
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-
-            Directory.CreateDirectory(temp);
-            strategy.SaveCheckpoint(temp);
-            Safetensors.SaveStateDict(Path.Combine(temp, MidTaskState.OptimizerFile), optimizer.ExportState(names));
-            new MidTaskState { TaskIndex = phase, Step = step, TrainSeconds = seconds, Tokens = tokens }.Write(temp);
-            RunStore.CommitDirectory(temp, store.MidTaskDirectory);
+            new MidTaskState { TaskIndex = phase, Step = step, TrainSeconds = seconds, Tokens = tokens }.Commit(store.MidTaskDirectory, strategy, optimizer, names);
             store.Log($"task {PhaseName(phase)}: mid-task checkpoint at step {step}");
         }
 

@@ -1,5 +1,9 @@
 using System.Text.Json;
+using Migu.Continual.Strategies;
 using Migu.Core.IO;
+using Migu.Core.Optim;
+using TorchSharp.Modules;
+using TorchSharp.PyBridge;
 
 namespace Migu.Continual.Runs;
 
@@ -29,4 +33,24 @@ public sealed record MidTaskState
     }
 
     public void Write(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
+
+    /// <summary>
+    /// Writes the strategy's weights, the optimizer state and this record into a fresh
+    /// <c>DIRECTORY.tmp</c>, then swaps it in for <paramref name="directory"/>: a run stopped while
+    /// writing still finds the previous mid-task checkpoint whole.
+    /// </summary>
+    public void Commit(string directory, IContinualStrategy strategy, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names)
+    {
+        string temp = directory + ".tmp";
+        if (Directory.Exists(temp))
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        Directory.CreateDirectory(temp);
+        strategy.SaveCheckpoint(temp);
+        Safetensors.SaveStateDict(Path.Combine(temp, OptimizerFile), optimizer.ExportState(names));
+        Write(temp);
+        RunStore.CommitDirectory(temp, directory);
+    }
 }
