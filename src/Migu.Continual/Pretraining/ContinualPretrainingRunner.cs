@@ -28,6 +28,7 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
     public RunMetrics Run(CancellationToken cancel = default)
     {
         PretrainSettings settings = recipe.Pretrain ?? throw new MiguUserException("the recipe has no pretrain section; continual pre-training needs one");
+        TrainingChecks.Validate(recipe);
         if (!Methods.Contains(recipe.Method))
         {
             throw new MiguUserException(
@@ -147,9 +148,14 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
     private Func<LoadedTask, IReadOnlyList<string>> WholeTrainingSplit()
     {
         var catalog = new Lazy<TaskCatalog>(() => TaskCatalog.ForRecipe(recipe.Data));
-        return task => catalog.Value.Contains(task.Name)
-            ? [.. catalog.Value.Load(task.Name).Train.Select(e => e.Sentence)]
-            : [.. task.Data.Train.Select(e => e.Sentence)];
+        return task =>
+        {
+            // The sentences the end task is scored on never enter its corpus: a dev split carved
+            // from the training split (data_options.dev_fraction) would otherwise be pre-trained on.
+            var scored = new HashSet<string>(task.Data.Split(recipe.Eval.Split).Select(e => e.Sentence), StringComparer.Ordinal);
+            IEnumerable<Example> train = catalog.Value.Contains(task.Name) ? catalog.Value.Load(task.Name).Train : task.Data.Train;
+            return [.. train.Select(e => e.Sentence).Where(sentence => !scored.Contains(sentence))];
+        };
     }
 
     /// <summary>The LoRA adapters a strategy trains (through replay too); null for full fine-tuning.</summary>

@@ -161,7 +161,14 @@ internal sealed class PretrainingSession(PretrainingRun run, IContinualStrategy 
         }
 
         trainSeconds += trainClock.Elapsed.TotalSeconds;
-        strategy.EndTask(new TaskEndContext(domain, [.. run.TrainSequences[domain].Select(s => new EncodedExample(s, []))], examples => FisherLoss(domain, examples), recipe.Seed));
+        EncodedExample[] fisherExamples = [.. run.TrainSequences[domain].Select(s => new EncodedExample(s, []))];
+        var place = new Dictionary<EncodedExample, int>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < fisherExamples.Length; i++)
+        {
+            place[fisherExamples[i]] = i;
+        }
+
+        strategy.EndTask(new TaskEndContext(domain, fisherExamples, examples => FisherLoss(domain, examples, place), recipe.Seed));
 
         var evalClock = Stopwatch.StartNew();
         string checkpoint = SaveDomainCheckpoint(domain, name);
@@ -244,9 +251,15 @@ internal sealed class PretrainingSession(PretrainingRun run, IContinualStrategy 
         [.. run.HeldOutSequences.Select((s, j) => HeldOutLoss.Of(run.Model, new PackedTextData(s, run.Objective, new BatchDraw(recipe.Seed, j, -1)), recipe.Eval.Batch, run.Device))];
 
     /// <summary>EWC's per-example loss on packed sequences, with noise drawn once for the purpose.</summary>
-    private Tensor FisherLoss(int domain, IReadOnlyList<EncodedExample> examples)
+    /// <summary>
+    /// The objective's loss on some of the domain's sequences, for EWC's Fisher. Each sequence's
+    /// noise is seeded by its place in the domain, not in <paramref name="examples"/>: EWC passes
+    /// one sequence at a time, and seeding by the place in that list gave every sample the same
+    /// masked positions.
+    /// </summary>
+    private Tensor FisherLoss(int domain, IReadOnlyList<EncodedExample> examples, Dictionary<EncodedExample, int> place)
     {
-        ulong[] seeds = [.. examples.Select((_, k) => PackedTextData.RowSeed(new BatchDraw(recipe.Seed, domain, -2), k))];
+        ulong[] seeds = [.. examples.Select(e => PackedTextData.RowSeed(new BatchDraw(recipe.Seed, domain, -2), place[e]))];
         return run.Model.forward(run.Objective.Collate([.. examples.Select(e => e.Source)], seeds, run.Device)).Loss
             ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
     }

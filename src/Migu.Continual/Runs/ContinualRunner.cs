@@ -41,6 +41,7 @@ public sealed class ContinualRunner(
 
     public RunMetrics Run(CancellationToken cancel = default)
     {
+        TrainingChecks.Validate(recipe); // before any run directory exists
         if (recipe.Pretrain is not null)
         {
             // Continual pre-training has its own loop over domains of text; the tasks are its end tasks.

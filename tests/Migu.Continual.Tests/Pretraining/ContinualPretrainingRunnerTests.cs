@@ -1,3 +1,4 @@
+using Migu.Continual.Data;
 using Migu.Continual.Pretraining;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
@@ -120,6 +121,46 @@ public sealed class ContinualPretrainingRunnerTests : IDisposable
         var e = Assert.Throws<MiguUserException>(() => new ContinualRunner(Das(), SyntheticTasks.Two(), dir, processGroup: group).Run());
         Assert.Contains("continual pre-training runs in one process", e.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void Sentences_an_end_task_is_scored_on_are_left_out_of_its_corpus()
+    {
+        // A dev split carved from train (dev_fraction) is scored; without care its sentences were
+        // also pre-trained on, since the corpus is the whole training file.
+        using var data = new Migu.Continual.Tests.Data.TempDataRoot();
+        string[] words = ["red", "green", "blue", "cyan", "pink"];
+        Example[] train = [.. Enumerable.Range(0, 40).Select(i => new Example($"sentence {i} is {words[i % 5]} and long enough", i % 2 == 0 ? "even" : "odd"))];
+        data.AddTask("TC", "toy", ["even", "odd"], train, [.. train.Take(4).Select(e => e with { Sentence = "test " + e.Sentence })]);
+        Recipe recipe = Das() with
+        {
+            Data = data.Root,
+            Tasks = ["toy"],
+            DataOptions = new DataSettings { DevFraction = 0.25 },
+            Eval = new EvalSettings { Batch = 16, Split = "dev", Baseline = false },
+            Pretrain = new PretrainSettings { SeqLen = 24, Steps = 2, HeldOutFraction = 0.1 },
+        };
+        string dir = Path.Combine(root, "leak");
+        new ContinualRunner(recipe, RunTasks.Load(recipe), dir).Run();
+
+        PretrainingReport report = PretrainingReport.Read(Path.Combine(dir, PretrainingReport.FileName))!;
+        Assert.Equal(30, report.TrainDocuments[0] + report.HeldOutDocuments[0]); // 40 in train.json, 10 of them the scored dev split
+    }
+
+    [Fact]
+    public void Training_settings_a_run_cannot_start_with_are_refused_before_any_directory()
+    {
+        var tasks = SyntheticTasks.Two();
+        Assert.Contains("training.batch must be at least 1, got 0",
+            Assert.Throws<MiguUserException>(() => new ContinualRunner(Das() with { Training = Das().Training with { Batch = 0 } }, tasks, Path.Combine(root, "a")).Run()).Message, StringComparison.Ordinal);
+        Assert.Contains("training.warmup_ratio must be in [0, 1), got 2",
+            Assert.Throws<MiguUserException>(() => new ContinualRunner(Das() with { Training = Das().Training with { WarmupRatio = 2 } }, tasks, Path.Combine(root, "b")).Run()).Message, StringComparison.Ordinal);
+        Assert.Contains("training.grad_accum (8) cannot exceed training.batch (4)",
+            Assert.Throws<MiguUserException>(() => new ContinualRunner(Das() with { Training = Das().Training with { GradAccum = 8 } }, tasks, Path.Combine(root, "c")).Run()).Message, StringComparison.Ordinal);
+        Recipe plain = Das() with { Pretrain = null, EndTasks = null, Training = Das().Training with { Epochs = 0 } };
+        Assert.Contains("training.epochs must be at least 1, got 0",
+            Assert.Throws<MiguUserException>(() => new ContinualRunner(plain, tasks, Path.Combine(root, "d")).Run()).Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(root));
     }
 
     [Fact]
