@@ -1,5 +1,6 @@
 using System.Globalization;
 using Migu.Continual.Runs;
+using Migu.Reports.Writing;
 using Spectre.Console;
 
 namespace Migu.Cli.Run;
@@ -48,17 +49,13 @@ internal static class ResultTables
         return table;
     }
 
-    // Halves round away from zero, as `migu report` rounds them: "F1" alone printed ACC 9.25 as 9.2
-    // here and 9.3 in the report of the same run.
-    public static string Percent(double? value) =>
-        value is double v ? Rounded(v).ToString("0.0", CultureInfo.InvariantCulture) : "–";
+    // The report's rounding (halves away from zero), so a run's summary and `migu report` agree:
+    // "F1" alone printed ACC 9.25 as 9.2 here and 9.3 in the report of the same run.
+    public static string Percent(double? value) => Numbers.Percent(value);
 
-    public static string Signed(double? value) =>
-        value is double v ? Rounded(v).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) : "–";
-
-    private static double Rounded(double fraction)
+    public static string Signed(double? value)
     {
-        double p = Math.Round(100 * fraction, 1, MidpointRounding.AwayFromZero);
-        return p == 0 ? 0 : p; // never "-0.0"
+        string text = Numbers.Percent(value);
+        return value > 0 && text != "0.0" ? "+" + text : text;
     }
 }

@@ -107,21 +107,9 @@ internal sealed class PretrainingSession(PretrainingRun run, IContinualStrategy 
         var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
         double replay = strategy is ReplayStrategy r ? r.Fraction : 0;
         IReadOnlyList<int[]> sequences = DomainMix.For(domain, [.. run.Domains.Select(d => d.Name)], run.TrainSequences, replay, recipe.Seed);
-        var plan = new TaskTrainingPlan
+        TaskTrainingPlan plan = TaskTrainingPlan.FromRecipe(recipe, domain, name, new PackedTextData(sequences, run.Objective, new BatchDraw(recipe.Seed, domain, -1))) with
         {
-            TaskIndex = domain,
-            TaskName = name,
-            Data = new PackedTextData(sequences, run.Objective, new BatchDraw(recipe.Seed, domain, -1)),
-            Epochs = t.Epochs,
             MaxSteps = run.Settings.Steps,
-            Batch = t.Batch,
-            GradAccum = t.GradAccum,
-            Lr = t.Lr,
-            Schedule = t.Schedule,
-            WarmupRatio = t.WarmupRatio,
-            ClipNorm = t.ClipNorm,
-            Seed = recipe.Seed,
-            CheckpointEvery = t.CheckpointEvery,
         };
         int totalSteps = plan.Steps().Count;
         long stepBase = metrics.Timings.Sum(x => (long)x.Steps);

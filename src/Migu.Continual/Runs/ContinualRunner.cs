@@ -265,20 +265,11 @@ public sealed class ContinualRunner(
                 throw new MiguUserException($"task {name} has no training examples");
             }
 
-            var plan = new TaskTrainingPlan
+            TaskTrainingPlan plan = TaskTrainingPlan.FromRecipe(recipe, phase, name, new EncodedTaskData([.. pairs.Select(encoder.Encode)], encoder)) with
             {
-                TaskIndex = phase,
-                TaskName = name,
-                Data = new EncodedTaskData([.. pairs.Select(encoder.Encode)], encoder),
                 Epochs = over?.Epochs ?? t.Epochs,
                 Batch = over?.Batch ?? t.Batch,
-                GradAccum = t.GradAccum,
                 Lr = over?.Lr ?? t.Lr,
-                Schedule = t.Schedule,
-                WarmupRatio = t.WarmupRatio,
-                ClipNorm = t.ClipNorm,
-                Seed = recipe.Seed,
-                CheckpointEvery = t.CheckpointEvery,
             };
             int totalSteps = plan.Steps().Count;
             long stepBase = metrics.Timings.Sum(x => (long)x.Steps);

@@ -41,6 +41,28 @@ public sealed record TaskTrainingPlan
     /// </summary>
     public int? MaxSteps { get; init; }
 
+    /// <summary>A plan with a recipe's training settings and seed; callers override per task with <c>with</c>.</summary>
+    public static TaskTrainingPlan FromRecipe(Recipe recipe, int taskIndex, string taskName, ITrainingData data)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        TrainingSettings t = recipe.Training;
+        return new TaskTrainingPlan
+        {
+            TaskIndex = taskIndex,
+            TaskName = taskName,
+            Data = data,
+            Epochs = t.Epochs,
+            Batch = t.Batch,
+            GradAccum = t.GradAccum,
+            Lr = t.Lr,
+            Schedule = t.Schedule,
+            WarmupRatio = t.WarmupRatio,
+            ClipNorm = t.ClipNorm,
+            Seed = recipe.Seed,
+            CheckpointEvery = t.CheckpointEvery,
+        };
+    }
+
     /// <summary>The optimizer steps of every epoch, in order: each is the example indices of one batch.</summary>
     public IReadOnlyList<(int Epoch, int[] Batch)> Steps()
     {
