@@ -3,12 +3,13 @@ using static TorchSharp.torch;
 
 namespace Migu.Models;
 
-/// <summary>The three families this project implements.</summary>
+/// <summary>The families this project implements.</summary>
 public enum ModelFamily
 {
     T5,
     Roberta,
     Llama,
+    Bert,
 }
 
 /// <summary>

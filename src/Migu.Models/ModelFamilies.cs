@@ -1,3 +1,4 @@
+using Migu.Models.Bert;
 using Migu.Models.Checkpoints;
 using Migu.Models.Llama;
 using Migu.Models.Roberta;
@@ -9,10 +10,10 @@ namespace Migu.Models;
 /// <summary>The model_type → class table and the preset table of every family.</summary>
 internal static class ModelFamilies
 {
-    private static readonly string[] Supported = ["t5", "mt5", "roberta", "llama"];
+    private static readonly string[] Supported = ["t5", "mt5", "roberta", "llama", "bert"];
 
     /// <summary>Every preset name, in family order.</summary>
-    public static IEnumerable<string> PresetNames => T5Presets.All.Keys.Concat(RobertaPresets.All.Keys).Concat(LlamaPresets.All.Keys);
+    public static IEnumerable<string> PresetNames => T5Presets.All.Keys.Concat(RobertaPresets.All.Keys).Concat(LlamaPresets.All.Keys).Concat(BertPresets.All.Keys);
 
     /// <summary>The model of the class config.json names, with the directory's weights (and family extras such as generation_config.json).</summary>
     public static LanguageModel LoadPretrained(string directory, ConfigReader config, Device? device)
@@ -25,6 +26,7 @@ internal static class ModelFamilies
                 ? RobertaForSequenceClassification.FromPretrained(directory, device)
                 : RobertaForMaskedLM.FromPretrained(directory, device),
             "llama" => LlamaForCausalLM.FromPretrained(directory, device),
+            BertConfig.ModelType => BertLoading.FromPretrained(directory, config, device),
             "t5" or "mt5" => T5ForConditionalGeneration.FromPretrained(directory, device),
             _ => throw new CheckpointException($"{config.Source}: model_type '{type}' is not supported (supported: {string.Join(", ", Supported)})"),
         };
@@ -44,6 +46,10 @@ internal static class ModelFamilies
         else if (LlamaPresets.All.TryGetValue(name, out LlamaConfig? llama))
         {
             model = new LlamaForCausalLM(llama, device);
+        }
+        else if (BertPresets.All.TryGetValue(name, out BertConfig? bert))
+        {
+            model = BertLoading.Create(bert, device);
         }
         else
         {

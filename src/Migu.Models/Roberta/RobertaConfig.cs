@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Migu.Models.Checkpoints;
+using Migu.Models.Encoders;
 
 namespace Migu.Models.Roberta;
 
@@ -9,7 +10,7 @@ namespace Migu.Models.Roberta;
 /// A RoBERTa config.json (transformers' RobertaConfig): the encoder's sizes, the padding index
 /// that also offsets position ids, and the labels of a sequence classifier.
 /// </summary>
-public sealed record RobertaConfig
+public sealed record RobertaConfig : IEncoderConfig
 {
     /// <summary>Rows of the word embedding and of the tied MLM decoder.</summary>
     public long VocabSize { get; init; } = 50265;
@@ -217,7 +218,7 @@ public sealed record RobertaConfig
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static string? ReadArchitecture(ConfigReader reader)
+    internal static string? ReadArchitecture(ConfigReader reader)
     {
         JsonElement? e = reader.Find("architectures");
         return e is { ValueKind: JsonValueKind.Array } a && a.GetArrayLength() > 0 && a[0].ValueKind == JsonValueKind.String
@@ -226,7 +227,7 @@ public sealed record RobertaConfig
     }
 
     /// <summary>id2label as a list by index; its keys must be the integers 0 … n−1.</summary>
-    private static List<string>? ReadId2Label(ConfigReader reader)
+    internal static List<string>? ReadId2Label(ConfigReader reader)
     {
         JsonElement? e = reader.Find("id2label");
         if (e is null)

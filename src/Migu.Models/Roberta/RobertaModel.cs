@@ -1,4 +1,4 @@
-using Migu.Core;
+using Migu.Models.Encoders;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,26 +6,27 @@ namespace Migu.Models.Roberta;
 
 /// <summary>
 /// The RoBERTa encoder without a pooler (transformers' RobertaModel with add_pooling_layer=False,
-/// as both heads use it): embeddings, then the blocks.
+/// as both heads use it): embeddings with positions counted after the pad id, then the post-LN
+/// blocks BERT shares.
 /// </summary>
 public sealed class RobertaModel : nn.Module
 {
     // Field names are the checkpoint keys.
-    private readonly RobertaEmbeddings embeddings;
-    private readonly RobertaEncoder encoder;
+    private readonly EncoderEmbeddings embeddings;
+    private readonly EncoderBlocks encoder;
 
     public RobertaModel(RobertaConfig config, Device? device = null)
         : base(nameof(RobertaModel))
     {
         Config = config;
-        embeddings = new RobertaEmbeddings(config, device);
-        encoder = new RobertaEncoder(config, device);
+        embeddings = new EncoderEmbeddings(config, PositionScheme.AfterPadding, "RoBERTa", device);
+        encoder = new EncoderBlocks(config, device);
         RegisterComponents();
     }
 
     public RobertaConfig Config { get; }
 
-    public RobertaEmbeddings Embeddings => embeddings;
+    public EncoderEmbeddings Embeddings => embeddings;
 
     /// <summary>
     /// Hidden states (B, T, C). The caller puts the token mask in force (<c>TokenMask.Use</c>) so
@@ -35,24 +36,8 @@ public sealed class RobertaModel : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask)
     {
         using var scope = NewDisposeScope();
-        if (inputIds.dim() != 2)
-        {
-            throw new MiguUserException($"RoBERTa: input ids must be (batch, tokens), got [{string.Join(", ", inputIds.shape)}]");
-        }
-
-        Tensor? keyMask = null;
-        if (attentionMask is not null)
-        {
-            if (!attentionMask.shape.SequenceEqual(inputIds.shape))
-            {
-                throw new MiguUserException(
-                    $"RoBERTa: attention mask [{string.Join(", ", attentionMask.shape)}] does not match input ids [{string.Join(", ", inputIds.shape)}]");
-            }
-
-            keyMask = attentionMask.ne(0).unsqueeze(1).unsqueeze(2).to(inputIds.device); // (B, 1, 1, T)
-        }
-
-        Tensor x = embeddings.Forward(inputIds); // (B, T, C)
+        Tensor? keyMask = EncoderBlocks.KeyMask(inputIds, attentionMask, "RoBERTa");
+        Tensor x = embeddings.Forward(inputIds); // (B, T, C), RoBERTa uses a single segment
         return encoder.Forward(x, keyMask).MoveToOuterDisposeScope();
     }
 }

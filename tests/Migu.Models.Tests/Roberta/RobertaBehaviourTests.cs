@@ -1,4 +1,5 @@
 using Migu.Core;
+using Migu.Models.Encoders;
 using Migu.Models.Roberta;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ public class RobertaBehaviourTests
     {
         using var scope = NewDisposeScope();
         Tensor ids = tensor(new long[] { 0, 7, 8, 2, 1, 1, 0, 1, 9, 2, 5, 6 }).reshape(2, 6);
-        long[] positions = RobertaEmbeddings.PositionIds(ids, padTokenId: 1).data<long>().ToArray();
+        long[] positions = EncoderEmbeddings.PaddingOffsetPositionIds(ids, padTokenId: 1).data<long>().ToArray();
 
         // A pad in the middle keeps position 1 and does not advance the count, as in transformers.
         Assert.Equal(new long[] { 2, 3, 4, 5, 1, 1, 2, 1, 3, 4, 5, 6 }, positions);

@@ -1,0 +1,154 @@
+using Migu.Core;
+using Migu.Models.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Migu.Models.Bert;
+
+/// <summary>
+/// BERT with a sequence classifier (transformers' BertForSequenceClassification): pooled state →
+/// dropout → classifier, logits (B, num_labels) and, given labels (B), the cross-entropy
+/// (single-label) or the mean squared error when num_labels is 1. The pooled state is the
+/// pooler's (transformers) or the masked mean of the last hidden state (<see cref="ClassifierPooling.Mean"/>).
+/// </summary>
+/// <remarks>
+/// The classifier is <see cref="ProjectionKind.Head"/>: MIGU's block selections leave it and
+/// "head" names it. It sees one row per sequence, so no token mask applies to it (nor to the pooler).
+/// </remarks>
+public sealed class BertForSequenceClassification : LanguageModel
+{
+    public const string ArchitectureName = "BertForSequenceClassification";
+
+    // Field names are the checkpoint keys.
+    private readonly BertModel bert;
+    private readonly Projection classifier;
+    private readonly double dropout;
+
+    /// <summary>A freshly initialised model (as transformers initialises one) on <paramref name="device"/>.</summary>
+    public BertForSequenceClassification(BertConfig config, Device? device = null)
+        : base(nameof(BertForSequenceClassification))
+    {
+        config.Validate(ArchitectureName);
+        Config = config with { Architecture = ArchitectureName };
+        bert = new BertModel(Config, addPoolingLayer: Config.ClassifierPooling == ClassifierPooling.Pooler, device);
+        classifier = new Projection(Config.HiddenSize, Config.NumLabels, kind: ProjectionKind.Head, device: device);
+        dropout = Config.ClassifierDropout ?? Config.HiddenDropoutProb;
+        RegisterComponents();
+        Encoders.EncoderWeights.Initialize(this, Config, Encoders.PositionScheme.Absolute);
+    }
+
+    public BertConfig Config { get; }
+
+    public BertModel Bert => bert;
+
+    public override ModelFamily Family => ModelFamily.Bert;
+
+    public override string ConfigJson => Config.ToJson();
+
+    /// <summary>Loads a saved classifier (config.json with its labels, and weights including <c>classifier.*</c>).</summary>
+    public static BertForSequenceClassification FromPretrained(string directory, Device? device = null)
+    {
+        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
+        return ModelCheckpoint.LoadInto(new BertForSequenceClassification(config, device), directory);
+    }
+
+    /// <summary>
+    /// A classifier for <paramref name="labels"/> on the encoder of any BERT checkpoint (a bare
+    /// encoder such as an imported MiniLM, a masked LM, another classifier): the encoder is loaded,
+    /// the classifier (and a pooler the checkpoint lacks) freshly initialised, as transformers does
+    /// when it reports those weights as newly initialised.
+    /// </summary>
+    public static BertForSequenceClassification FromEncoder(
+        string directory, IReadOnlyList<string> labels, ClassifierPooling pooling = ClassifierPooling.Pooler, Device? device = null)
+    {
+        if (labels.Count == 0)
+        {
+            throw new MiguUserException($"BERT classifier for {directory}: at least one label is needed");
+        }
+
+        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)))
+            with { NumLabels = labels.Count, Id2Label = [.. labels], ClassifierPooling = pooling };
+        var model = new BertForSequenceClassification(config, device);
+        Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
+        try
+        {
+            Dictionary<string, Tensor> encoderState = BertWeights.EncoderPart(state);
+            foreach (var (name, fresh) in model.bert.named_parameters())
+            {
+                // The pooler is taken from the checkpoint when it has one and the model uses it; otherwise it stays fresh.
+                if (name.StartsWith("pooler.", StringComparison.Ordinal) && !encoderState.ContainsKey(name))
+                {
+                    encoderState[name] = fresh;
+                }
+            }
+
+            StateDictBinder.Load(model.bert, encoderState, directory,
+                ignorable: key => BertWeights.IsIgnorable(key, prefix: "") || key.StartsWith("pooler.", StringComparison.Ordinal));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+        }
+
+        return model;
+    }
+
+    /// <summary>A mean-pooling classifier builds no pooler, so a checkpoint's pooler is skipped.</summary>
+    public override bool IsIgnorableCheckpointKey(string key) =>
+        BertWeights.IsIgnorable(key, prefix: "bert.")
+        || (Config.ClassifierPooling == ClassifierPooling.Mean && key.StartsWith("bert.pooler.", StringComparison.Ordinal));
+
+    public override ModelOutput forward(ModelBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        Tensor hidden;
+        using (TokenMask.Use(batch.AttentionMask))
+        {
+            hidden = bert.Encode(batch.InputIds, batch.AttentionMask); // (B, T, C)
+        }
+
+        Tensor logits;
+        using (TokenMask.Use(null))
+        {
+            Tensor pooled = Config.ClassifierPooling == ClassifierPooling.Mean
+                ? BertModel.MeanPool(hidden, batch.AttentionMask)
+                : bert.Pool(hidden); // (B, C)
+            logits = classifier.call(nn.functional.dropout(pooled, dropout, training)); // (B, num_labels)
+        }
+
+        Tensor? loss = batch.Labels is null ? null : Loss(logits, batch.Labels);
+        return new ModelOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
+    }
+
+    public override Tensor Generate(Tensor inputIds, Tensor? attentionMask, int maxNewTokens) =>
+        throw new MiguUserException("BERT is an encoder; it does not generate");
+
+    private Tensor Loss(Tensor logits, Tensor labels)
+    {
+        long batch = logits.shape[0];
+        if (labels.numel() != batch)
+        {
+            throw new MiguUserException($"BERT classifier: expected one label per sequence ({batch}), got [{string.Join(", ", labels.shape)}]");
+        }
+
+        if (Config.NumLabels == 1)
+        {
+            return nn.functional.mse_loss(logits.reshape(-1), labels.to(logits.dtype, logits.device).reshape(-1));
+        }
+
+        if (labels.is_floating_point())
+        {
+            throw new MiguUserException("BERT classifier: single-label classification needs integer class labels");
+        }
+
+        return nn.functional.cross_entropy(logits, labels.to(ScalarType.Int64, logits.device).reshape(-1));
+    }
+}
