@@ -8,7 +8,7 @@ namespace Migu.Models.Tokenizers;
 /// Loads the tokenizer of a Hugging Face checkpoint directory, chosen by the files present:
 /// spiece.model → T5 (SentencePiece unigram); tokenizer.json with a byte-level BPE → that file
 /// (Llama 3, GPT-2, RoBERTa, …); tokenizer.model → Llama 2 (SentencePiece BPE); vocab.json +
-/// merges.txt → RoBERTa. A tokenizer.json that is not byte-level (transformers also saves one for
+/// merges.txt → RoBERTa; a WordPiece tokenizer.json or vocab.txt → BERT. A tokenizer.json that is not byte-level (transformers also saves one for
 /// T5 and Llama 2) gives its added tokens, post-processor and (Llama) merges to the SentencePiece
 /// loader; its normalizer and pre-tokenizer are not read, because transformers 5 rebuilds those
 /// from tokenizer_config.json's flags for these classes. tokenizer_config.json /
@@ -51,12 +51,23 @@ public static class TokenizerLoader
             return ByteLevelBpeLoader.FromVocabAndMerges(vocab, merges, config);
         }
 
+        if (json is JsonElement wp && IsWordPiece(wp))
+        {
+            return WordPieceTokenizer.FromTokenizerJson(wp, jsonPath, config);
+        }
+
+        string bertVocab = Path.Combine(directory, "vocab.txt");
+        if (File.Exists(bertVocab))
+        {
+            return WordPieceTokenizer.FromVocabFile(bertVocab);
+        }
+
         if (json is not null)
         {
             throw new MiguUserException($"{jsonPath}: only byte-level BPE tokenizer.json files are supported without a spiece.model or tokenizer.model next to them.");
         }
 
-        throw new MiguUserException($"{directory}: no tokenizer found (expected spiece.model, tokenizer.json, tokenizer.model, or vocab.json + merges.txt).");
+        throw new MiguUserException($"{directory}: no tokenizer found (expected spiece.model, tokenizer.json, tokenizer.model, vocab.json + merges.txt, or vocab.txt).");
     }
 
     /// <summary>T5: EOS after the text, no BOS, pad 0 / eos 1 / unk 2 and &lt;extra_id_N&gt; sentinels counted down from the top.</summary>
@@ -246,6 +257,10 @@ public static class TokenizerLoader
         && model.TryGetProperty("type", out JsonElement type) && type.GetString() == "BPE"
         && root.TryGetProperty("pre_tokenizer", out JsonElement pre) && pre.ValueKind == JsonValueKind.Object
         && pre.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal);
+
+    internal static bool IsWordPiece(JsonElement root) =>
+        root.TryGetProperty("model", out JsonElement model)
+        && model.TryGetProperty("type", out JsonElement type) && type.GetString() == "WordPiece";
 
     internal static int? IdOf(string? token, IReadOnlyList<AddedToken> added, IReadOnlyDictionary<string, int> vocab)
     {
