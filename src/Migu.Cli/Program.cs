@@ -18,6 +18,7 @@ root.Subcommands.Add(DistCheckCommand.Create());
 root.Subcommands.Add(MagnitudesCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(TokenizerCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());

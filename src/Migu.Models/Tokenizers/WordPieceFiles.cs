@@ -8,9 +8,12 @@ public static class WordPieceFiles
 {
     private static readonly string[] Specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
-    /// <summary>True when no vocabulary entry has an upper-case letter: the vocabulary of a lower-casing (uncased) tokenizer.</summary>
+    /// <summary>
+    /// True when lower-casing changes no vocabulary entry (bracketed specials aside): the vocabulary
+    /// of a lower-casing (uncased) tokenizer. Letters without a lower case (ℝ) do not count.
+    /// </summary>
     public static bool IsUncased(IReadOnlyDictionary<string, int> vocab) =>
-        vocab.Keys.Where(k => !Specials.Contains(k) && !(k.StartsWith('[') && k.EndsWith(']'))).All(k => !k.Any(char.IsUpper));
+        vocab.Keys.Where(k => !(k.StartsWith('[') && k.EndsWith(']'))).All(k => string.Equals(k, k.ToLowerInvariant(), StringComparison.Ordinal));
 
     /// <summary>tokenizer_config.json for transformers' BertTokenizer (and our loader): casing, special tokens, longest input.</summary>
     public static string TokenizerConfigJson(bool lowercase, int modelMaxLength) => Write(w =>
