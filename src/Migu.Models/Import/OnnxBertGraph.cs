@@ -292,8 +292,11 @@ public static partial class OnnxBertGraph
         }
     }
 
-    /// <summary>A Hugging Face parameter name (has a letter), as opposed to the exporter's numbered constants.</summary>
-    [GeneratedRegex(@"[A-Za-z]")]
+    /// <summary>
+    /// A Hugging Face parameter name (a dotted path such as encoder.layer.0.output.dense.bias), as
+    /// opposed to the exporter's own names: numbers (PyTorch 1.x) or "onnx::MatMul_788" (PyTorch 2).
+    /// </summary>
+    [GeneratedRegex(@"^[A-Za-z_]\w*(\.\w+)+$")]
     private static partial Regex HfName();
 
     [GeneratedRegex(@"^encoder\.layer\.(\d+)\.")]
