@@ -48,8 +48,9 @@ public sealed class RobertaForMaskedLM : LanguageModel
     /// <summary>Loads config.json and the weights (safetensors or .bin, sharded or not) from a Hugging Face directory.</summary>
     public static RobertaForMaskedLM FromPretrained(string directory, Device? device = null)
     {
-        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new RobertaForMaskedLM(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        RobertaConfig config = RobertaConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source), d => new RobertaForMaskedLM(config, d), device);
     }
 
     public override bool IsIgnorableCheckpointKey(string key) => RobertaWeights.IsIgnorable(key);
