@@ -24,7 +24,7 @@ public sealed class RobertaForMaskedLM : LanguageModel
         config.Validate(ArchitectureName);
         Config = config with { Architecture = ArchitectureName };
         roberta = new RobertaModel(Config, device);
-        lm_head = new RobertaLMHead(Config, device);
+        lm_head = new RobertaLMHead(Config, () => roberta.Embeddings.WordEmbeddingWeight, device);
         RegisterComponents();
         RobertaWeights.Initialize(this, Config);
     }
@@ -62,7 +62,7 @@ public sealed class RobertaForMaskedLM : LanguageModel
         using (TokenMask.Use(batch.AttentionMask))
         {
             Tensor hidden = roberta.Forward(batch.InputIds, batch.AttentionMask); // (B, T, C)
-            logits = lm_head.Forward(hidden, roberta.Embeddings.WordEmbeddingWeight); // (B, T, V)
+            logits = lm_head.Forward(hidden); // (B, T, V)
         }
 
         Tensor? loss = null;
