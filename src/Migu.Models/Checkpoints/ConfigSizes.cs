@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Migu.Models.Checkpoints;
 
 /// <summary>
-/// The sizes a config.json declares, checked before a model is built from them: each positive and
+/// The sizes a config.json declares (and its rates: dropouts, epsilons), checked before a model is
+/// built from them: each size positive and
 /// under a sane bound (so no absurd value reaches an allocation or an integer cast), and, for a
 /// checkpoint, each equal to the dimension of the tensor that holds it and each layer count equal
 /// to the layers the checkpoint has (read from the safetensors headers, before anything is
@@ -36,6 +37,7 @@ public sealed class ConfigSizes
     public const long MaxLabels = 1L << 20;
 
     private readonly List<Entry> entries = [];
+    private readonly List<Rate> rates = [];
 
     public ConfigSizes(string source)
     {
@@ -65,11 +67,41 @@ public sealed class ConfigSizes
         return this;
     }
 
+    /// <summary>A probability such as a dropout rate: in [0, 1].</summary>
+    public ConfigSizes Probability(string key, double value)
+    {
+        rates.Add(new Rate(key, value, 0, MinIncluded: true, 1, "a probability in [0, 1]"));
+        return this;
+    }
+
+    /// <summary>
+    /// A positive number such as an epsilon or a base (zero allowed for a scale such as
+    /// initializer_range), small enough for fp32, in which the models compute with it.
+    /// </summary>
+    public ConfigSizes Positive(string key, double value, bool zeroAllowed = false)
+    {
+        rates.Add(new Rate(key, value, 0, zeroAllowed, float.MaxValue, zeroAllowed ? "a finite number ≥ 0" : "a finite number > 0"));
+        return this;
+    }
+
     /// <summary>The product of two sizes, or −1 when either is not positive or it overflows (the factors' own checks name them first).</summary>
     public static long Product(long a, long b) => a > 0 && b > 0 && a <= long.MaxValue / b ? a * b : -1;
 
-    /// <summary>Refuses the first size that is not positive or exceeds its bound.</summary>
+    /// <summary>Refuses the first size that is not positive or exceeds its bound, then the first rate out of its range.</summary>
     public void CheckBounds()
+    {
+        CheckSizes();
+        foreach (Rate r in rates)
+        {
+            if (!double.IsFinite(r.Value) || r.Value < r.Min || (r.Value == r.Min && !r.MinIncluded) || r.Value > r.Max)
+            {
+                string what = r.Max == float.MaxValue ? $"{r.What} within fp32's range" : r.What;
+                throw new CheckpointException(string.Create(CultureInfo.InvariantCulture, $"{Source}: '{r.Key}' must be {what}, got {r.Value}"));
+            }
+        }
+    }
+
+    private void CheckSizes()
     {
         foreach (Entry e in entries)
         {
@@ -151,4 +183,6 @@ public sealed class ConfigSizes
     }
 
     private sealed record Entry(string Key, long Value, long Max, (string Tensor, int Dim)[] SeenAt, string? LayerPrefix);
+
+    private sealed record Rate(string Key, double Value, double Min, bool MinIncluded, double Max, string What);
 }

@@ -269,7 +269,14 @@ public sealed record LlamaConfig
             .Size("num_key_value_heads × head_dim", ConfigSizes.Product(NumKeyValueHeads, HeadDim), ConfigSizes.MaxWidth, (Attention + "k_proj.weight", 0))
             .Size("max_position_embeddings", MaxPositionEmbeddings, ConfigSizes.MaxPositions)
             .Size("original_max_position_embeddings", RopeOriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings, ConfigSizes.MaxPositions)
-            .Layers("num_hidden_layers", NumHiddenLayers, "model.layers.");
+            .Layers("num_hidden_layers", NumHiddenLayers, "model.layers.")
+            .Positive("rms_norm_eps", RmsNormEps)
+            .Positive("rope_theta", RopeTheta)
+            .Positive("rope factor", RopeType == LlamaRopeType.Default ? 1 : RopeFactor) // read only by scaled RoPE
+            .Positive("low_freq_factor", RopeType == LlamaRopeType.Llama3 ? RopeLowFreqFactor : 1)
+            .Positive("high_freq_factor", RopeType == LlamaRopeType.Llama3 ? RopeHighFreqFactor : 1)
+            .Probability("attention_dropout", AttentionDropout)
+            .Positive("initializer_range", InitializerRange, zeroAllowed: true);
     }
 
     internal static string RopeTypeName(LlamaRopeType type) => type switch

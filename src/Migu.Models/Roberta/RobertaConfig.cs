@@ -106,7 +106,12 @@ public sealed record RobertaConfig
             .Size("max_position_embeddings", MaxPositionEmbeddings, ConfigSizes.MaxPositions, (Embeddings + "position_embeddings.weight", 0))
             .Size("type_vocab_size", TypeVocabSize, ConfigSizes.MaxVocabulary, (Embeddings + "token_type_embeddings.weight", 0))
             .Size("num_labels", NumLabels, ConfigSizes.MaxLabels, ("classifier.out_proj.weight", 0))
-            .Layers("num_hidden_layers", NumHiddenLayers, "roberta.encoder.layer.");
+            .Layers("num_hidden_layers", NumHiddenLayers, "roberta.encoder.layer.")
+            .Probability("hidden_dropout_prob", HiddenDropoutProb)
+            .Probability("attention_probs_dropout_prob", AttentionProbsDropoutProb)
+            .Probability("classifier_dropout", ClassifierDropout ?? 0)
+            .Positive("initializer_range", InitializerRange, zeroAllowed: true)
+            .Positive("layer_norm_eps", LayerNormEps);
     }
 
     /// <summary>Reads a transformers RobertaConfig; keys that are absent take transformers' defaults.</summary>

@@ -117,7 +117,9 @@ public sealed record T5Config
             .Size("relative_attention_num_buckets", RelativeAttentionNumBuckets, ConfigSizes.MaxHeads, (SelfAttention + "relative_attention_bias.weight", 0))
             .Size("relative_attention_max_distance", RelativeAttentionMaxDistance, ConfigSizes.MaxPositions)
             .Layers("num_layers", NumLayers, "encoder.block.")
-            .Layers("num_decoder_layers", NumDecoderLayers, "decoder.block.");
+            .Layers("num_decoder_layers", NumDecoderLayers, "decoder.block.")
+            .Probability("dropout_rate", DropoutRate)
+            .Positive("layer_norm_epsilon", LayerNormEpsilon);
     }
 
     /// <summary>A config.json that transformers' T5ForConditionalGeneration loads (and that <see cref="FromConfig"/> reads back).</summary>

@@ -67,6 +67,36 @@ public sealed class ConfigSizeTests : IDisposable
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    public static TheoryData<string, string, double, string> RatesOutOfRange => new()
+    {
+        // A negative initializer_range reached libtorch's normal_ as a negative std: an ExternalException.
+        { "roberta/mlm", "initializer_range", -1, "'initializer_range' must be a finite number ≥ 0 within fp32's range, got -1" },
+        { "roberta/mlm", "hidden_dropout_prob", 1.5, "'hidden_dropout_prob' must be a probability in [0, 1], got 1.5" },
+        { "roberta/classifier", "layer_norm_eps", 0, "'layer_norm_eps' must be a finite number > 0 within fp32's range, got 0" },
+        { "t5/v10", "dropout_rate", -0.1, "'dropout_rate' must be a probability in [0, 1], got -0.1" },
+        { "t5/v11", "layer_norm_epsilon", -1e-6, "'layer_norm_epsilon' must be a finite number > 0 within fp32's range, got -1E-06" },
+        { "llama/llama_gqa", "rms_norm_eps", 0, "'rms_norm_eps' must be a finite number > 0 within fp32's range, got 0" },
+        { "llama/llama_gqa", "rope_parameters.rope_theta", 1e308, "'rope_theta' must be a finite number > 0 within fp32's range, got 1E+308" },
+        { "llama/llama_gqa", "attention_dropout", 2, "'attention_dropout' must be a probability in [0, 1], got 2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RatesOutOfRange))]
+    public void A_rate_out_of_its_range_is_refused_naming_the_key(string fixture, string key, double value, string expected)
+    {
+        string model = Path.Combine(dir, "rate");
+        CopyFixture(fixture, model);
+        string configPath = Path.Combine(model, "config.json");
+        JsonObject config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        string[] path = key.Split('.'); // rope_parameters.rope_theta: a nested key
+        (path.Length == 1 ? config : config[path[0]]!.AsObject())[path[^1]] = value;
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var e = Assert.Throws<CheckpointException>(() => ModelLoader.Load(model));
+
+        Assert.Equal($"{configPath}: {expected}", e.Message);
+    }
+
     [Fact]
     public void A_mismatch_names_the_tensor_and_its_shape()
     {
@@ -133,14 +163,19 @@ public sealed class ConfigSizeTests : IDisposable
         }
     }
 
-    private string CopyWithConfig(string fixture, string key, long value)
+    private static void CopyFixture(string fixture, string target)
     {
-        string target = Path.Combine(dir, fixture.Replace('/', '_'));
         Directory.CreateDirectory(target);
         foreach (string file in Directory.GetFiles(Path.Combine(Fixtures, fixture)))
         {
             File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
         }
+    }
+
+    private string CopyWithConfig(string fixture, string key, long value)
+    {
+        string target = Path.Combine(dir, fixture.Replace('/', '_'));
+        CopyFixture(fixture, target);
 
         string configPath = Path.Combine(target, "config.json");
         JsonObject config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
