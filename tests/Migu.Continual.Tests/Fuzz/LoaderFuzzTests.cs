@@ -28,7 +28,7 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
     /// <summary>One line per loader: fixture layout, the file mutated, its kind, cases per CI run, the load.</summary>
     internal static readonly FuzzTarget[] Targets =
     [
-        new("safetensors", CopyFiles(Models("t5", "v10"), "model.safetensors"), "model.safetensors", FileKind.SafeTensors, 400, LoadSafeTensors),
+        new("safetensors", CopyFiles(Models("t5", "v10"), "model.safetensors"), "model.safetensors", FileKind.SafeTensors, 600, LoadSafeTensors),
         new("safetensors shard index", ShardedLlama, StateDictFiles.SafeTensorsIndex, FileKind.Json, 120, LoadModel),
         new("config.json t5 v1.0", CopyDir(Models("t5", "v10")), "config.json", FileKind.Json, 150, LoadModel),
         new("config.json t5 v1.1", CopyDir(Models("t5", "v11")), "config.json", FileKind.Json, 100, LoadModel),
@@ -36,22 +36,22 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
         new("config.json roberta classifier", CopyDir(Models("roberta", "classifier")), "config.json", FileKind.Json, 100, LoadModel),
         new("config.json llama", CopyDir(Models("llama", "llama_gqa")), "config.json", FileKind.Json, 150, LoadModel),
         new("generation_config.json llama", CopyDir(Models("llama", "llama_tied_llama3")), "generation_config.json", FileKind.Json, 100, LoadModel),
-        new("tokenizer.json byte-level", CopyDir(Models("tokenizers", "gpt2json")), "tokenizer.json", FileKind.Json, 250, LoadTokenizer),
+        new("tokenizer.json byte-level", CopyDir(Models("tokenizers", "gpt2json")), "tokenizer.json", FileKind.Json, 400, LoadTokenizer),
         new("tokenizer.json llama 3", CopyDir(Models("tokenizers", "llama3")), "tokenizer.json", FileKind.Json, 150, LoadTokenizer),
         new("tokenizer.json llama 2", CopyDir(Models("tokenizers", "llama2")), "tokenizer.json", FileKind.Json, 150, LoadTokenizer),
-        new("tokenizer_config.json", CopyDir(Models("tokenizers", "roberta")), "tokenizer_config.json", FileKind.Json, 200, LoadTokenizer),
-        new("vocab.json", CopyFiles(Models("tokenizers", "roberta"), "vocab.json", "merges.txt", "tokenizer_config.json"), "vocab.json", FileKind.Json, 200, LoadTokenizer),
-        new("merges.txt", CopyFiles(Models("tokenizers", "roberta"), "vocab.json", "merges.txt", "tokenizer_config.json"), "merges.txt", FileKind.Lines, 200, LoadTokenizer),
+        new("tokenizer_config.json", CopyDir(Models("tokenizers", "roberta")), "tokenizer_config.json", FileKind.Json, 300, LoadTokenizer),
+        new("vocab.json", CopyFiles(Models("tokenizers", "roberta"), "vocab.json", "merges.txt", "tokenizer_config.json"), "vocab.json", FileKind.Json, 300, LoadTokenizer),
+        new("merges.txt", CopyFiles(Models("tokenizers", "roberta"), "vocab.json", "merges.txt", "tokenizer_config.json"), "merges.txt", FileKind.Lines, 300, LoadTokenizer),
         new("spiece.model", CopyFiles(Models("tokenizers", "t5"), "spiece.model", "tokenizer_config.json"), "spiece.model", FileKind.Binary, 60, LoadTokenizer),
         new("tokenizer.model", CopyFiles(Models("tokenizers", "llama2"), "tokenizer.model", "tokenizer_config.json"), "tokenizer.model", FileKind.Binary, 200, LoadTokenizer),
         new("adapter_config.json", PeftAdapter, "adapter/adapter_config.json", FileKind.Json, 200, LoadAdapter),
         new("adapter_model.safetensors", PeftAdapter, "adapter/adapter_model.safetensors", FileKind.SafeTensors, 200, LoadAdapter),
-        new("recipe roberta", CopyAs(RepoFiles.Path("recipes", "das-roberta-mini.json"), "recipe.json"), "recipe.json", FileKind.Json, 200, LoadRecipe),
-        new("recipe llama", CopyAs(RepoFiles.Path("recipes", "llama-forgetting-mini.json"), "recipe.json"), "recipe.json", FileKind.Json, 150, LoadRecipe),
-        new("labels.json", TaskRoot(jsonLines: false), "TC/agnews/labels.json", FileKind.Json, 200, LoadTask),
-        new("task JSON", TaskRoot(jsonLines: false), "TC/agnews/train.json", FileKind.Json, 150, LoadTask),
-        new("task JSON Lines", TaskRoot(jsonLines: true), "TC/agnews/train.jsonl", FileKind.Lines, 150, LoadTask),
-        new("multiple-choice JSON Lines", CopyAs(RepoFiles.Path("recipes", "data", "example-mc.jsonl"), "mc.jsonl"), "mc.jsonl", FileKind.Lines, 200, dir => MultipleChoiceFile.Read(Path.Combine(dir, "mc.jsonl"))),
+        new("recipe roberta", CopyAs(RepoFiles.Path("recipes", "das-roberta-mini.json"), "recipe.json"), "recipe.json", FileKind.Json, 300, LoadRecipe),
+        new("recipe llama", CopyAs(RepoFiles.Path("recipes", "llama-forgetting-mini.json"), "recipe.json"), "recipe.json", FileKind.Json, 200, LoadRecipe),
+        new("labels.json", TaskRoot(jsonLines: false), "TC/agnews/labels.json", FileKind.Json, 300, LoadTask),
+        new("task JSON", TaskRoot(jsonLines: false), "TC/agnews/train.json", FileKind.Json, 200, LoadTask),
+        new("task JSON Lines", TaskRoot(jsonLines: true), "TC/agnews/train.jsonl", FileKind.Lines, 200, LoadTask),
+        new("multiple-choice JSON Lines", CopyAs(RepoFiles.Path("recipes", "data", "example-mc.jsonl"), "mc.jsonl"), "mc.jsonl", FileKind.Lines, 300, dir => MultipleChoiceFile.Read(Path.Combine(dir, "mc.jsonl"))),
     ];
 
     public static TheoryData<string> Loaders => [.. Targets.Select(t => t.Name)];
