@@ -199,4 +199,49 @@ public class MaskedStepTests
         // Nesterov: step 1 buffer 1, d = 1 + 0.5 = 1.5 → 1.25; step 2 buffer 1.5, d = 1.75 → 0.375.
         Assert.Equal(0.375f, TestTensors.Values(p.Weight)[0], 6);
     }
+
+    [Fact]
+    public void Bf16_row_step_counts_keep_counting_past_256_so_bias_correction_keeps_moving()
+    {
+        // bf16 holds integers exactly only up to 256: a count kept in the weight's dtype stopped
+        // there, and step 601's bias correction used t = 256 (√(1 − β2^t) off by ~30%).
+        const int Steps = 600;
+        const double LearningRate = 0.5;
+        var p = new TorchSharp.Modules.Parameter(zeros(2, 1, ScalarType.BFloat16));
+        using var optimizer = new RowMaskedAdamW([p], LearningRate, B1, B2, Eps, weightDecay: 0);
+        using Tensor keepRow0 = tensor(new float[] { 1, 0 }).reshape(2, 1);
+        var masks = new Dictionary<TorchSharp.Modules.Parameter, Tensor> { [p] = keepRow0 };
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            p.sum().backward(); // ∇ = 1 on every row
+            optimizer.Step(masks);
+        }
+
+        for (int i = 0; i < Steps; i++)
+        {
+            Step();
+        }
+
+        var (m, v) = optimizer.MomentsOf(p)!.Value;
+        double m0 = TestTensors.Values(m)[0];
+        double v0 = TestTensors.Values(v)[0];
+        using (no_grad())
+        {
+            p.zero_(); // the last update alone shows in the weight, exactly representable around 0
+        }
+
+        Step();
+
+        int t = Steps + 1;
+        double mHat = ((B1 * m0) + (1 - B1)) / (1 - Math.Pow(B1, t));
+        double vHat = ((B2 * v0) + (1 - B2)) / (1 - Math.Pow(B2, t));
+        double expected = -LearningRate * mHat / (Math.Sqrt(vHat) + Eps);
+        float[] w = TestTensors.Values(p);
+        Assert.True(Math.Abs(w[0] - expected) <= 0.02 * Math.Abs(expected), $"row 0 moved {w[0]}, AdamW at t = {t} gives {expected}");
+        Assert.Equal(0f, w[1]); // never kept: never moved
+        Dictionary<string, Tensor> state = optimizer.ExportState(new Dictionary<TorchSharp.Modules.Parameter, string> { [p] = "w" });
+        Assert.Equal([(long)t, 0L], state["w.row_steps"].reshape(-1).data<long>().ToArray());
+    }
 }

@@ -185,17 +185,37 @@ public class MiguControllerTests
     [Fact]
     public void Quantile_rule_is_used_when_chosen()
     {
+        // At T = 0.3 the two rules keep different numbers of rows on both of TinyMlp's widths.
+        // Top-k masks ⌊T·d⌋ rows: 4 of 16 and 2 of 8. The quantile q lies at position T·(d − 1) of
+        // the sorted magnitudes (4.5 of 16, 2.1 of 8) and rows ≥ q are kept: 5 of 16 and 3 of 8 are masked.
+        // (At T = 0.5 on these widths the rules agree, so such a test could not tell them apart.)
+        var quantile = KeptRows(ThresholdRule.Quantile);
+        var topK = KeptRows(ThresholdRule.TopK);
+
+        Assert.Equal([("fc1.weight", 11), ("fc2.weight", 11), ("fc3.weight", 5)], quantile.Select(t => (t.Name, t.Kept.Count)));
+        Assert.Equal([("fc1.weight", 12), ("fc2.weight", 12), ("fc3.weight", 6)], topK.Select(t => (t.Name, t.Kept.Count)));
+        for (int i = 0; i < quantile.Count; i++)
+        {
+            // Both keep the largest magnitudes; the quantile rule keeps one row fewer.
+            int[] byMagnitude = [.. quantile[i].Magnitudes.Select((m, row) => (m, row)).OrderByDescending(x => x.m).Select(x => x.row)];
+            Assert.Equal(byMagnitude.Take(quantile[i].Kept.Count).Order(), quantile[i].Kept);
+            Assert.Equal(byMagnitude.Take(topK[i].Kept.Count).Order(), topK[i].Kept);
+        }
+    }
+
+    /// <summary>The rows each target keeps after one forward of a fixed batch, and its magnitudes.</summary>
+    private static List<(string Name, List<int> Kept, float[] Magnitudes)> KeptRows(ThresholdRule rule)
+    {
         torch.manual_seed(9);
         using var model = new TinyMlp();
-        using var migu = new MiguController(model, new MiguOptions { Rule = ThresholdRule.Quantile, Threshold = 0.5 });
+        using var migu = new MiguController(model, new MiguOptions { Rule = rule, Threshold = 0.3 });
         using var scope = NewDisposeScope();
         model.call(randn(4, 8));
         migu.BuildMasks();
-        foreach (MaskTarget t in migu.Targets)
-        {
-            Tensor expected = MaskBuilder.Quantile(migu.MagnitudesOf(t).unsqueeze(0), 0.5);
-            Assert.Equal(TestTensors.Values(expected), TestTensors.Values(migu.MaskOf(t)));
-        }
+        return [.. migu.Targets.Select(t => (
+            t.Name,
+            TestTensors.Values(migu.MaskOf(t)).Select((keep, row) => (keep, row)).Where(x => x.keep == 1).Select(x => x.row).ToList(),
+            TestTensors.Values(migu.MagnitudesOf(t))))];
     }
 
     [Fact]

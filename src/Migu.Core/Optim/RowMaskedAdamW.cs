@@ -195,12 +195,16 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
         return v.sqrt().div_(BiasCorrection(Beta2, steps).sqrt_()).add_(Epsilon);
     }
 
-    /// <summary>1 − β^s per row.</summary>
-    private static Tensor BiasCorrection(double beta, Tensor steps) => steps.mul(Math.Log(beta)).exp_().neg_().add_(1);
+    /// <summary>1 − β^s per row, in fp32 whatever the weight's dtype.</summary>
+    private static Tensor BiasCorrection(double beta, Tensor steps) => steps.to(ScalarType.Float32).mul_(Math.Log(beta)).exp_().neg_().add_(1);
 
+    /// <summary>
+    /// Counts in int64, not in the weight's dtype: bf16 holds integers exactly only up to 256, so a
+    /// bf16 count stopped there (257 rounds to 256) and the bias correction froze with it.
+    /// </summary>
     private static Tensor CreateRowSteps(Parameter p, long stepsSoFar)
     {
-        Tensor rowSteps = full([p.shape[0], 1], (double)stepsSoFar, p.dtype, p.device);
+        Tensor rowSteps = full([p.shape[0], 1], stepsSoFar, ScalarType.Int64, p.device);
         rowSteps.DetachFromDisposeScope();
         return rowSteps;
     }
@@ -241,7 +245,7 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
 
         public Tensor ExpAvgSq { get; }
 
-        /// <summary>Per-row step counts (rows, 1), created the first time the weight is row-masked.</summary>
+        /// <summary>Per-row step counts (rows, 1), int64, created the first time the weight is row-masked.</summary>
         public Tensor? RowSteps { get; set; }
 
         public void Dispose()

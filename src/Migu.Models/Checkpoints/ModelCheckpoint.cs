@@ -26,6 +26,67 @@ public static class ModelCheckpoint
     }
 
     /// <summary>
+    /// Builds the model <paramref name="build"/> makes on <paramref name="device"/> and loads the
+    /// checkpoint in <paramref name="directory"/> into it (then <paramref name="then"/>, family extras),
+    /// but only after <see cref="CheckBeforeBuilding"/> found that the config's sizes fit the checkpoint:
+    /// an absurd config is refused before anything of its size is allocated.
+    /// </summary>
+    public static T Load<T>(string directory, ConfigSizes sizes, Func<Device?, T> build, Device? device, Action<T>? then = null)
+        where T : LanguageModel
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        CheckBeforeBuilding(directory, sizes, build);
+        return LoadInto(build(device), directory, then);
+    }
+
+    /// <summary>
+    /// Validates the checkpoint's headers and index, checks <paramref name="sizes"/> against its tensor
+    /// shapes, then builds the model on the meta device (which allocates nothing) and checks it against
+    /// the checkpoint: for safetensors every key and shape, as loading would; for pickled weights, that
+    /// the model has no more parameter elements than the files have bytes.
+    /// </summary>
+    public static void CheckBeforeBuilding<T>(string directory, ConfigSizes sizes, Func<Device?, T> build)
+        where T : LanguageModel
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        ArgumentNullException.ThrowIfNull(build);
+        CheckpointShapes checkpoint = StateDictFiles.Inspect(directory);
+        sizes.CheckAgainst(checkpoint);
+        using T meta = build(new Device(DeviceType.META));
+        CheckFits(meta, checkpoint, sizes.Source, meta.CheckpointAliases, meta.IsIgnorableCheckpointKey);
+    }
+
+    /// <summary>
+    /// <paramref name="meta"/> (a module on the meta device) against the checkpoint's shapes, whose keys
+    /// are first stripped of <paramref name="keyPrefix"/> (keys without it are left out).
+    /// </summary>
+    internal static void CheckFits(
+        nn.Module meta,
+        CheckpointShapes checkpoint,
+        string configSource,
+        IReadOnlyDictionary<string, string[]>? aliases = null,
+        Func<string, bool>? ignorable = null,
+        string keyPrefix = "")
+    {
+        if (checkpoint.Shapes is { } shapes)
+        {
+            var view = keyPrefix.Length == 0
+                ? shapes
+                : shapes.Where(kv => kv.Key.StartsWith(keyPrefix, StringComparison.Ordinal))
+                    .ToDictionary(kv => kv.Key[keyPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+            StateDictBinder.Check(meta, view, checkpoint.Source, aliases, ignorable);
+            return;
+        }
+
+        long needed = StateDictBinder.Targets(meta).Sum(t => t.Tensor.numel());
+        if (needed > checkpoint.ElementBound)
+        {
+            throw new CheckpointException(
+                $"{configSource}: describes a model of {needed} parameter elements but {checkpoint.Source} has only {checkpoint.ElementBound} bytes");
+        }
+    }
+
+    /// <summary>
     /// Loads the weights in <paramref name="directory"/> into a freshly built <paramref name="model"/>,
     /// runs <paramref name="then"/> (family extras), and returns the model in eval mode; on any
     /// failure the model is disposed before the exception leaves.

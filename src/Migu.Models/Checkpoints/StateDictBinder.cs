@@ -22,26 +22,55 @@ public static class StateDictBinder
         IReadOnlyDictionary<string, string[]>? aliases = null,
         Func<string, bool>? ignorable = null)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        var plan = Plan(module, state.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape, StringComparer.Ordinal), source, aliases, ignorable);
+        using var noGrad = no_grad();
+        foreach (var (target, key) in plan)
+        {
+            target.copy_(state[key]);
+        }
+    }
+
+    /// <summary>
+    /// The checks of <see cref="Load"/> (missing, unexpected and misshapen keys) against tensor shapes
+    /// alone, e.g. a module on the meta device against a checkpoint's headers: nothing is copied.
+    /// </summary>
+    public static void Check(
+        nn.Module module,
+        IReadOnlyDictionary<string, IReadOnlyList<long>> shapes,
+        string source,
+        IReadOnlyDictionary<string, string[]>? aliases = null,
+        Func<string, bool>? ignorable = null) =>
+        Plan(module, shapes, source, aliases, ignorable);
+
+    /// <summary>Which checkpoint key fills each target, or the first problem, named.</summary>
+    private static List<(Tensor Target, string Key)> Plan(
+        nn.Module module,
+        IReadOnlyDictionary<string, IReadOnlyList<long>> shapes,
+        string source,
+        IReadOnlyDictionary<string, string[]>? aliases,
+        Func<string, bool>? ignorable)
+    {
+        var plan = new List<(Tensor, string)>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         var missing = new List<string>();
-        using var noGrad = no_grad();
         foreach (var (name, target) in Targets(module))
         {
-            string? key = Candidates(name, aliases).FirstOrDefault(state.ContainsKey);
+            string? key = Candidates(name, aliases).FirstOrDefault(shapes.ContainsKey);
             if (key is null)
             {
                 missing.Add(name);
                 continue;
             }
 
-            Tensor value = state[key];
-            if (!value.shape.SequenceEqual(target.shape))
+            IReadOnlyList<long> shape = shapes[key];
+            if (!shape.SequenceEqual(target.shape))
             {
                 throw new CheckpointException(
-                    $"{source}: '{key}' has shape [{string.Join(", ", value.shape)}] but the model's '{name}' is [{string.Join(", ", target.shape)}]");
+                    $"{source}: '{key}' has shape [{string.Join(", ", shape)}] but the model's '{name}' is [{string.Join(", ", target.shape)}]");
             }
 
-            target.copy_(value);
+            plan.Add((target, key));
             used.Add(key);
         }
 
@@ -57,13 +86,15 @@ public static class StateDictBinder
             aliasKeys.UnionWith(aliases.Keys);
         }
 
-        var unexpected = state.Keys
+        var unexpected = shapes.Keys
             .Where(k => !used.Contains(k) && !aliasKeys.Contains(k) && !(ignorable?.Invoke(k) ?? false))
             .ToList();
         if (unexpected.Count > 0)
         {
             throw new CheckpointException($"{source}: unexpected key{(unexpected.Count > 1 ? "s" : "")} {Listed(unexpected)} (is this checkpoint of another model or configuration?)");
         }
+
+        return plan;
     }
 
     /// <summary>The module's parameters and persistent buffers, by state-dict name.</summary>

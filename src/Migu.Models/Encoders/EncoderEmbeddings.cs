@@ -45,8 +45,12 @@ public sealed class EncoderEmbeddings : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>The word embedding matrix (V, C), which an MLM decoder shares.</summary>
-    public Parameter WordEmbeddingWeight => word_embeddings.weight!;
+    /// <summary>
+    /// The word embedding matrix (V, C), which an MLM decoder shares: the registered Parameter, the
+    /// very object the optimizer and MIGU's masks are keyed by (Embedding.weight makes a new wrapper
+    /// of the same tensor on every read).
+    /// </summary>
+    public Parameter WordEmbeddingWeight => word_embeddings.get_parameter("weight")!;
 
     /// <summary>transformers' RoBERTa position ids: PadTokenId + cumulative count of real tokens, PadTokenId at pads.</summary>
     public static Tensor PaddingOffsetPositionIds(Tensor inputIds, long padTokenId)

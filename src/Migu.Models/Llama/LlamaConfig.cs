@@ -215,11 +215,14 @@ public sealed record LlamaConfig
     /// <summary>Throws a <see cref="CheckpointException"/> naming <paramref name="source"/> when the shapes do not fit together.</summary>
     public void Validate(string source)
     {
-        if (VocabSize <= 0 || HiddenSize <= 0 || IntermediateSize <= 0 || NumHiddenLayers <= 0 || NumAttentionHeads <= 0 || NumKeyValueHeads <= 0)
-        {
-            throw new CheckpointException($"{source}: vocab_size, hidden_size, intermediate_size, num_hidden_layers and the head counts must be positive");
-        }
-
+        new ConfigSizes(source)
+            .Size("vocab_size", VocabSize, ConfigSizes.MaxVocabulary)
+            .Size("hidden_size", HiddenSize, ConfigSizes.MaxWidth)
+            .Size("intermediate_size", IntermediateSize, ConfigSizes.MaxFeedForward)
+            .Size("num_hidden_layers", NumHiddenLayers, ConfigSizes.MaxLayers)
+            .Size("num_attention_heads", NumAttentionHeads, ConfigSizes.MaxHeads)
+            .Size("num_key_value_heads", NumKeyValueHeads, ConfigSizes.MaxHeads)
+            .CheckBounds();
         if (HeadDimSetting is null && HiddenSize % NumAttentionHeads != 0)
         {
             throw new CheckpointException($"{source}: hidden_size {HiddenSize} is not divisible by num_attention_heads {NumAttentionHeads} (give head_dim)");
@@ -229,6 +232,8 @@ public sealed record LlamaConfig
         {
             throw new CheckpointException($"{source}: head_dim must be positive and even for rotary embeddings, got {HeadDim}");
         }
+
+        Sizes(source).CheckBounds();
 
         if (NumAttentionHeads % NumKeyValueHeads != 0)
         {
@@ -244,6 +249,34 @@ public sealed record LlamaConfig
         {
             throw new CheckpointException($"{source}: llama3 rope needs high_freq_factor > low_freq_factor, got {RopeHighFreqFactor} and {RopeLowFreqFactor}");
         }
+    }
+
+    /// <summary>
+    /// Every size, its bound and the checkpoint tensor that shows it (transformers' Llama key names).
+    /// Call after the head counts are known to be positive (<see cref="Validate"/> checks them first).
+    /// </summary>
+    public ConfigSizes Sizes(string source)
+    {
+        const string Attention = "model.layers.0.self_attn.";
+        return new ConfigSizes(source)
+            .Size("vocab_size", VocabSize, ConfigSizes.MaxVocabulary, ("model.embed_tokens.weight", 0), ("lm_head.weight", 0))
+            .Size("hidden_size", HiddenSize, ConfigSizes.MaxWidth, ("model.embed_tokens.weight", 1), ("lm_head.weight", 1), ("model.norm.weight", 0))
+            .Size("intermediate_size", IntermediateSize, ConfigSizes.MaxFeedForward, ("model.layers.0.mlp.gate_proj.weight", 0), ("model.layers.0.mlp.up_proj.weight", 0))
+            .Size("num_attention_heads", NumAttentionHeads, ConfigSizes.MaxHeads)
+            .Size("num_key_value_heads", NumKeyValueHeads, ConfigSizes.MaxHeads)
+            .Size("head_dim", HeadDim, ConfigSizes.MaxWidth)
+            .Size("num_attention_heads × head_dim", ConfigSizes.Product(NumAttentionHeads, HeadDim), ConfigSizes.MaxWidth, (Attention + "q_proj.weight", 0))
+            .Size("num_key_value_heads × head_dim", ConfigSizes.Product(NumKeyValueHeads, HeadDim), ConfigSizes.MaxWidth, (Attention + "k_proj.weight", 0))
+            .Size("max_position_embeddings", MaxPositionEmbeddings, ConfigSizes.MaxPositions)
+            .Size("original_max_position_embeddings", RopeOriginalMaxPositionEmbeddings ?? MaxPositionEmbeddings, ConfigSizes.MaxPositions)
+            .Layers("num_hidden_layers", NumHiddenLayers, "model.layers.")
+            .Positive("rms_norm_eps", RmsNormEps)
+            .Positive("rope_theta", RopeTheta)
+            .Positive("rope factor", RopeType == LlamaRopeType.Default ? 1 : RopeFactor) // read only by scaled RoPE
+            .Positive("low_freq_factor", RopeType == LlamaRopeType.Llama3 ? RopeLowFreqFactor : 1)
+            .Positive("high_freq_factor", RopeType == LlamaRopeType.Llama3 ? RopeHighFreqFactor : 1)
+            .Probability("attention_dropout", AttentionDropout)
+            .Positive("initializer_range", InitializerRange, zeroAllowed: true);
     }
 
     internal static string RopeTypeName(LlamaRopeType type) => type switch

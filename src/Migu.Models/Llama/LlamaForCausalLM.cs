@@ -73,10 +73,13 @@ public sealed partial class LlamaForCausalLM : LanguageModel
     /// <summary>Loads config.json (and generation_config.json when present) and the weights in <paramref name="directory"/>.</summary>
     public static LlamaForCausalLM FromPretrained(string directory, Device? device = null)
     {
-        var config = LlamaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(
-            new LlamaForCausalLM(config, device, initialize: false),
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        var config = LlamaConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(
             directory,
+            config.Sizes(reader.Source),
+            d => new LlamaForCausalLM(config, d, initialize: false),
+            device,
             m => m.ReadGenerationConfig(Path.Combine(directory, "generation_config.json")));
     }
 

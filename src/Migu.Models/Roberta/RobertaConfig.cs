@@ -73,22 +73,7 @@ public sealed record RobertaConfig : IEncoderConfig
     /// <summary>Refuses sizes the model cannot be built with, naming the key.</summary>
     public void Validate(string source)
     {
-        void Positive(long value, string key)
-        {
-            if (value <= 0)
-            {
-                throw new CheckpointException($"{source}: '{key}' must be positive, got {value}");
-            }
-        }
-
-        Positive(VocabSize, "vocab_size");
-        Positive(HiddenSize, "hidden_size");
-        Positive(NumHiddenLayers, "num_hidden_layers");
-        Positive(NumAttentionHeads, "num_attention_heads");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(MaxPositionEmbeddings, "max_position_embeddings");
-        Positive(TypeVocabSize, "type_vocab_size");
-        Positive(NumLabels, "num_labels");
+        Sizes(source).CheckBounds();
         if (HiddenSize % NumAttentionHeads != 0)
         {
             throw new CheckpointException($"{source}: hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}");
@@ -108,6 +93,26 @@ public sealed record RobertaConfig : IEncoderConfig
         {
             throw new CheckpointException($"{source}: id2label has {Id2Label.Count} entries but num_labels is {NumLabels}");
         }
+    }
+
+    /// <summary>Every size, its bound and the checkpoint tensor that shows it (transformers' RoBERTa key names).</summary>
+    public ConfigSizes Sizes(string source)
+    {
+        const string Embeddings = "roberta.embeddings.";
+        return new ConfigSizes(source)
+            .Size("vocab_size", VocabSize, ConfigSizes.MaxVocabulary, (Embeddings + "word_embeddings.weight", 0), ("lm_head.bias", 0), ("lm_head.decoder.weight", 0))
+            .Size("hidden_size", HiddenSize, ConfigSizes.MaxWidth, (Embeddings + "word_embeddings.weight", 1), (Embeddings + "LayerNorm.weight", 0))
+            .Size("num_attention_heads", NumAttentionHeads, ConfigSizes.MaxHeads)
+            .Size("intermediate_size", IntermediateSize, ConfigSizes.MaxFeedForward, ("roberta.encoder.layer.0.intermediate.dense.weight", 0))
+            .Size("max_position_embeddings", MaxPositionEmbeddings, ConfigSizes.MaxPositions, (Embeddings + "position_embeddings.weight", 0))
+            .Size("type_vocab_size", TypeVocabSize, ConfigSizes.MaxVocabulary, (Embeddings + "token_type_embeddings.weight", 0))
+            .Size("num_labels", NumLabels, ConfigSizes.MaxLabels, ("classifier.out_proj.weight", 0))
+            .Layers("num_hidden_layers", NumHiddenLayers, "roberta.encoder.layer.")
+            .Probability("hidden_dropout_prob", HiddenDropoutProb)
+            .Probability("attention_probs_dropout_prob", AttentionProbsDropoutProb)
+            .Probability("classifier_dropout", ClassifierDropout ?? 0)
+            .Positive("initializer_range", InitializerRange, zeroAllowed: true)
+            .Positive("layer_norm_eps", LayerNormEps);
     }
 
     /// <summary>Reads a transformers RobertaConfig; keys that are absent take transformers' defaults.</summary>

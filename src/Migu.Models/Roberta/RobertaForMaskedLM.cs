@@ -24,7 +24,7 @@ public sealed class RobertaForMaskedLM : LanguageModel
         config.Validate(ArchitectureName);
         Config = config with { Architecture = ArchitectureName };
         roberta = new RobertaModel(Config, device);
-        lm_head = new RobertaLMHead(Config, device);
+        lm_head = new RobertaLMHead(Config, () => roberta.Embeddings.WordEmbeddingWeight, device);
         RegisterComponents();
         RobertaWeights.Initialize(this, Config);
     }
@@ -48,8 +48,9 @@ public sealed class RobertaForMaskedLM : LanguageModel
     /// <summary>Loads config.json and the weights (safetensors or .bin, sharded or not) from a Hugging Face directory.</summary>
     public static RobertaForMaskedLM FromPretrained(string directory, Device? device = null)
     {
-        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new RobertaForMaskedLM(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        RobertaConfig config = RobertaConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source), d => new RobertaForMaskedLM(config, d), device);
     }
 
     public override bool IsIgnorableCheckpointKey(string key) => RobertaWeights.IsIgnorable(key);
@@ -61,7 +62,7 @@ public sealed class RobertaForMaskedLM : LanguageModel
         using (TokenMask.Use(batch.AttentionMask))
         {
             Tensor hidden = roberta.Forward(batch.InputIds, batch.AttentionMask); // (B, T, C)
-            logits = lm_head.Forward(hidden, roberta.Embeddings.WordEmbeddingWeight); // (B, T, V)
+            logits = lm_head.Forward(hidden); // (B, T, V)
         }
 
         Tensor? loss = null;

@@ -39,8 +39,9 @@ public sealed class RobertaForSequenceClassification : LanguageModel
     /// <summary>Loads a saved classifier (config.json with its labels, and weights including <c>classifier.*</c>).</summary>
     public static RobertaForSequenceClassification FromPretrained(string directory, Device? device = null)
     {
-        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new RobertaForSequenceClassification(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        RobertaConfig config = RobertaConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source), d => new RobertaForSequenceClassification(config, d), device);
     }
 
     /// <summary>
@@ -55,13 +56,22 @@ public sealed class RobertaForSequenceClassification : LanguageModel
             throw new MiguUserException($"RoBERTa classifier for {directory}: at least one label is needed");
         }
 
-        RobertaConfig config = RobertaConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)))
-            with { NumLabels = labels.Count, Id2Label = [.. labels] };
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        RobertaConfig saved = RobertaConfig.FromConfig(reader);
+        RobertaConfig config = saved with { NumLabels = labels.Count, Id2Label = [.. labels] };
+        const string Prefix = "roberta.";
+        // The head is new: only the encoder is the checkpoint's to supply, checked before it is allocated.
+        CheckpointShapes checkpoint = StateDictFiles.Inspect(directory);
+        saved.Sizes(reader.Source).CheckAgainst(checkpoint);
+        using (var meta = new RobertaForSequenceClassification(config, new Device(DeviceType.META)))
+        {
+            ModelCheckpoint.CheckFits(meta.roberta, checkpoint, reader.Source, ignorable: key => RobertaWeights.IsIgnorable(Prefix + key), keyPrefix: Prefix);
+        }
+
         var model = new RobertaForSequenceClassification(config, device);
         Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
         try
         {
-            const string Prefix = "roberta.";
             var encoderState = state.Where(kv => kv.Key.StartsWith(Prefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[Prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
             StateDictBinder.Load(model.roberta, encoderState, directory, ignorable: key => RobertaWeights.IsIgnorable(Prefix + key));

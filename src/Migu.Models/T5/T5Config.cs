@@ -97,21 +97,29 @@ public sealed record T5Config
     /// <summary>Throws a <see cref="CheckpointException"/> naming <paramref name="source"/> for sizes that cannot build a model.</summary>
     public void Validate(string source)
     {
-        (string Key, long Value)[] positive =
-        [
-            ("vocab_size", VocabSize), ("d_model", DModel), ("d_kv", DKv), ("d_ff", DFf), ("num_layers", NumLayers),
-            ("num_decoder_layers", NumDecoderLayers), ("num_heads", NumHeads),
-            ("relative_attention_num_buckets", RelativeAttentionNumBuckets), ("relative_attention_max_distance", RelativeAttentionMaxDistance),
-        ];
-        foreach (var (key, value) in positive)
-        {
-            if (value <= 0)
-            {
-                throw new CheckpointException($"{source}: '{key}' must be positive, got {value}");
-            }
-        }
-
+        Sizes(source).CheckBounds();
         ParseFeedForward(FeedForwardProj, $"{source}: feed_forward_proj");
+    }
+
+    /// <summary>Every size, its bound and the checkpoint tensor that shows it (transformers' T5 key names).</summary>
+    public ConfigSizes Sizes(string source)
+    {
+        const string SelfAttention = "encoder.block.0.layer.0.SelfAttention.";
+        const string FeedForward = "encoder.block.0.layer.1.DenseReluDense.";
+        string[] tables = ["shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight"];
+        return new ConfigSizes(source)
+            .Size("vocab_size", VocabSize, ConfigSizes.MaxVocabulary, [.. tables.Append("lm_head.weight").Select(t => (t, 0))])
+            .Size("d_model", DModel, ConfigSizes.MaxWidth, [.. tables.Select(t => (t, 1)), ("encoder.final_layer_norm.weight", 0)])
+            .Size("d_kv", DKv, ConfigSizes.MaxWidth)
+            .Size("num_heads", NumHeads, ConfigSizes.MaxHeads, (SelfAttention + "relative_attention_bias.weight", 1))
+            .Size("d_kv × num_heads", ConfigSizes.Product(DKv, NumHeads), ConfigSizes.MaxWidth, (SelfAttention + "q.weight", 0))
+            .Size("d_ff", DFf, ConfigSizes.MaxFeedForward, (FeedForward + "wi.weight", 0), (FeedForward + "wi_0.weight", 0))
+            .Size("relative_attention_num_buckets", RelativeAttentionNumBuckets, ConfigSizes.MaxHeads, (SelfAttention + "relative_attention_bias.weight", 0))
+            .Size("relative_attention_max_distance", RelativeAttentionMaxDistance, ConfigSizes.MaxPositions)
+            .Layers("num_layers", NumLayers, "encoder.block.")
+            .Layers("num_decoder_layers", NumDecoderLayers, "decoder.block.")
+            .Probability("dropout_rate", DropoutRate)
+            .Positive("layer_norm_epsilon", LayerNormEpsilon);
     }
 
     /// <summary>A config.json that transformers' T5ForConditionalGeneration loads (and that <see cref="FromConfig"/> reads back).</summary>

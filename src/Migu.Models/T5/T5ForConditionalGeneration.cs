@@ -91,8 +91,9 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
     /// <summary>Loads a transformers checkpoint directory (config.json + weights) onto <paramref name="device"/>, in eval mode.</summary>
     public static T5ForConditionalGeneration FromPretrained(string directory, Device? device = null)
     {
-        T5Config config = T5Config.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new T5ForConditionalGeneration(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        T5Config config = T5Config.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source), d => new T5ForConditionalGeneration(config, d), device);
     }
 
     /// <summary>Writes config.json and model.safetensors as transformers' save_pretrained lays them out.</summary>

@@ -9,17 +9,17 @@ internal static class ByteLevelBpeLoader
 {
     public static ByteLevelBpeTokenizer FromTokenizerJson(JsonElement root, string path, TokenizerConfig config)
     {
-        JsonElement model = root.GetProperty("model");
-        Dictionary<string, int> vocab = ReadVocab(model.GetProperty("vocab"), path);
-        List<(string, string)> merges = ReadMerges(model.GetProperty("merges"), path);
+        JsonElement model = TokenizerJson.Property(root, "model", path, "the file");
+        Dictionary<string, int> vocab = ReadVocab(TokenizerJson.Property(model, "vocab", path, "model"), path);
+        List<(string, string)> merges = ReadMerges(TokenizerJson.Property(model, "merges", path, "model"), path);
 
-        List<AddedToken> added = TokenizerJson.AddedTokens(root);
+        List<AddedToken> added = TokenizerJson.AddedTokens(root, path);
         int? unk = model.TryGetProperty("unk_token", out JsonElement u) && u.ValueKind == JsonValueKind.String
             ? TokenizerLoader.IdOf(u.GetString(), added, vocab)
             : null;
         bool ignoreMerges = model.TryGetProperty("ignore_merges", out JsonElement im) && im.ValueKind == JsonValueKind.True;
         var steps = new List<IPreTokenizerStep>();
-        AddPreTokenizer(root.GetProperty("pre_tokenizer"), steps, path);
+        AddPreTokenizer(TokenizerJson.Property(root, "pre_tokenizer", path, "the file"), steps, path);
         (List<int> Prefix, List<int> Suffix)? post = TokenizerJson.PostProcessor(root, path);
         return new ByteLevelBpeTokenizer(new ByteLevelBpeSettings
         {
@@ -87,25 +87,30 @@ internal static class ByteLevelBpeLoader
     public static List<(string, string)> ReadMerges(JsonElement merges, string path)
     {
         var result = new List<(string, string)>();
-        foreach (JsonElement m in merges.EnumerateArray())
+        int i = 0;
+        foreach (JsonElement m in TokenizerJson.Items(merges, path, "model.merges"))
         {
+            string where = $"model.merges[{i++}]";
             result.Add(m.ValueKind == JsonValueKind.Array
-                ? (m[0].GetString() ?? "", m[1].GetString() ?? "")
-                : SplitMerge(m.GetString() ?? "", path));
+                ? (m.GetArrayLength() == 2
+                    ? (TokenizerJson.Text(m[0], path, where + "[0]"), TokenizerJson.Text(m[1], path, where + "[1]"))
+                    : throw new MiguUserException($"{path}: {where} must be a pair of tokens, found a list of {m.GetArrayLength()}."))
+                : SplitMerge(TokenizerJson.Text(m, path, where), path));
         }
 
         return result;
     }
 
-    private static void AddPreTokenizer(JsonElement pre, List<IPreTokenizerStep> steps, string path)
+    private static void AddPreTokenizer(JsonElement pre, List<IPreTokenizerStep> steps, string path, string where = "pre_tokenizer")
     {
-        string type = pre.GetProperty("type").GetString() ?? "";
+        string type = TokenizerJson.Text(TokenizerJson.Property(pre, "type", path, where), path, $"{where}.type");
         switch (type)
         {
             case "Sequence":
-                foreach (JsonElement p in pre.GetProperty("pretokenizers").EnumerateArray())
+                int n = 0;
+                foreach (JsonElement p in TokenizerJson.Items(TokenizerJson.Property(pre, "pretokenizers", path, where), path, $"{where}.pretokenizers"))
                 {
-                    AddPreTokenizer(p, steps, path);
+                    AddPreTokenizer(p, steps, path, $"{where}.pretokenizers[{n++}]");
                 }
 
                 break;
@@ -113,17 +118,17 @@ internal static class ByteLevelBpeLoader
                 steps.Add(new ByteLevelStep(Flag(pre, "add_prefix_space"), !pre.TryGetProperty("use_regex", out JsonElement r) || r.ValueKind == JsonValueKind.True));
                 break;
             case "Split":
-                string behavior = pre.GetProperty("behavior").GetString() ?? "";
+                string behavior = TokenizerJson.Text(TokenizerJson.Property(pre, "behavior", path, where), path, $"{where}.behavior");
                 if (!behavior.Equals("Isolated", StringComparison.OrdinalIgnoreCase) || Flag(pre, "invert"))
                 {
                     throw new MiguUserException($"{path}: Split pre-tokenizer with behavior '{behavior}' (invert {Flag(pre, "invert")}) is not supported; only Isolated.");
                 }
 
-                JsonElement pattern = pre.GetProperty("pattern");
-                string regex = pattern.TryGetProperty("Regex", out JsonElement rx)
-                    ? rx.GetString() ?? ""
-                    : Regex.Escape(pattern.GetProperty("String").GetString() ?? "");
-                steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(regex)));
+                JsonElement pattern = TokenizerJson.Property(pre, "pattern", path, where);
+                string regex = pattern.ValueKind == JsonValueKind.Object && pattern.TryGetProperty("Regex", out JsonElement rx)
+                    ? TokenizerJson.Text(rx, path, $"{where}.pattern.Regex")
+                    : Regex.Escape(TokenizerJson.Text(TokenizerJson.Property(pattern, "String", path, $"{where}.pattern"), path, $"{where}.pattern.String"));
+                steps.Add(new RegexSplitStep(new UnicodeRegexSplitter(regex, path)));
                 break;
             case "Digits":
                 // Numbers apart from the rest: each digit alone or runs of digits.
@@ -144,7 +149,17 @@ internal static class ByteLevelBpeLoader
         var result = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (JsonProperty p in vocab.EnumerateObject())
         {
-            result[p.Name] = p.Value.GetInt32();
+            string token;
+            try
+            {
+                token = p.Name;
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new MiguUserException($"{path}: a vocabulary token is not valid UTF-8 text.", e);
+            }
+
+            result[token] = TokenizerJson.Id(p.Value, path, $"the id of vocabulary token '{token}'");
         }
 
         return result;

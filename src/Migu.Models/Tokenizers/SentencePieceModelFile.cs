@@ -29,8 +29,7 @@ internal static class SentencePieceModelFile
             int wire = (int)(tag & 7);
             if (field == TrainerSpecField && wire == 2)
             {
-                int length = checked((int)ReadVarint(model, ref i, path));
-                Check(i + length <= model.Length, path);
+                int length = ReadLength(model, ref i, model.Length, path);
                 byte[] spec = PatchTrainerSpec(model.AsSpan(i, length), path);
                 WriteVarint(output, tag);
                 WriteVarint(output, (ulong)spec.Length);
@@ -57,9 +56,8 @@ internal static class SentencePieceModelFile
             int wire = (int)(tag & 7);
             if ((tag >> 3) == TrainerSpecField && wire == 2)
             {
-                int length = checked((int)ReadVarint(model, ref i, path));
+                int length = ReadLength(model, ref i, model.Length, path);
                 int end = i + length;
-                Check(end <= model.Length, path);
                 int type = 1;
                 while (i < end)
                 {
@@ -117,9 +115,8 @@ internal static class SentencePieceModelFile
                 continue;
             }
 
-            int length = checked((int)ReadVarint(model, ref i, path));
+            int length = ReadLength(model, ref i, model.Length, path);
             int end = i + length;
-            Check(end <= model.Length, path);
             string piece = "";
             float score = 0;
             int type = 1; // NORMAL is the proto default
@@ -130,8 +127,7 @@ internal static class SentencePieceModelFile
                 int innerWire = (int)(inner & 7);
                 if (field == 1 && innerWire == 2)
                 {
-                    int n = checked((int)ReadVarint(model, ref i, path));
-                    Check(i + n <= end, path);
+                    int n = ReadLength(model, ref i, end, path);
                     piece = System.Text.Encoding.UTF8.GetString(model, i, n);
                     i += n;
                 }
@@ -215,6 +211,14 @@ internal static class SentencePieceModelFile
         throw new MiguUserException($"{path}: not a SentencePiece model (bad protobuf varint).");
     }
 
+    /// <summary>A length-delimited field's length, which must fit in what is left before <paramref name="end"/>.</summary>
+    private static int ReadLength(byte[] bytes, ref int i, int end, string path)
+    {
+        ulong length = ReadVarint(bytes, ref i, path);
+        Check(i <= end && length <= (ulong)(end - i), path);
+        return (int)length;
+    }
+
     private static void SkipValue(byte[] bytes, ref int i, int wire, string path)
     {
         switch (wire)
@@ -226,7 +230,7 @@ internal static class SentencePieceModelFile
                 i += 8;
                 break;
             case 2:
-                int length = checked((int)ReadVarint(bytes, ref i, path)); // read before adding: i moves
+                int length = ReadLength(bytes, ref i, bytes.Length, path); // read before adding: i moves
                 i += length;
                 break;
             case 5:

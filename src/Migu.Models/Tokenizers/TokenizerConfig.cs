@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Migu.Core;
 
 namespace Migu.Models.Tokenizers;
 
@@ -9,7 +10,8 @@ namespace Migu.Models.Tokenizers;
 /// </summary>
 internal sealed class TokenizerConfig
 {
-    private readonly Dictionary<string, JsonElement> _values = new(StringComparer.Ordinal);
+    // Each value with the file it came from, for messages.
+    private readonly Dictionary<string, (JsonElement Value, string Source)> _values = new(StringComparer.Ordinal);
 
     public static TokenizerConfig Read(string directory)
     {
@@ -23,14 +25,9 @@ internal sealed class TokenizerConfig
             }
 
             JsonElement root = TokenizerJson.Parse(path);
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                continue;
-            }
-
             foreach (JsonProperty p in root.EnumerateObject())
             {
-                config._values[p.Name] = p.Value;
+                config._values[p.Name] = (p.Value, path);
             }
         }
 
@@ -43,7 +40,7 @@ internal sealed class TokenizerConfig
         var config = new TokenizerConfig();
         foreach (JsonProperty p in root.EnumerateObject())
         {
-            config._values[p.Name] = p.Value;
+            config._values[p.Name] = (p.Value, "tokenizer_config.json");
         }
 
         return config;
@@ -52,29 +49,40 @@ internal sealed class TokenizerConfig
     /// <summary>The text of a special token entry such as "bos_token"; null when absent or null.</summary>
     public string? Token(string key)
     {
-        if (!_values.TryGetValue(key, out JsonElement v))
+        if (!_values.TryGetValue(key, out var entry))
         {
             return null;
         }
 
+        var (v, source) = entry;
         return v.ValueKind switch
         {
-            JsonValueKind.String => v.GetString(),
-            JsonValueKind.Object when v.TryGetProperty("content", out JsonElement c) => c.GetString(),
+            JsonValueKind.String => TokenizerJson.Text(v, source, key),
+            JsonValueKind.Object when v.TryGetProperty("content", out JsonElement c) => TokenizerJson.Text(c, source, $"{key}.content"),
             _ => null,
         };
     }
 
     /// <summary>A special token entry's flag (lstrip, rstrip, single_word), false when not written.</summary>
     public bool TokenFlag(string key, string flag) =>
-        _values.TryGetValue(key, out JsonElement v) && v.ValueKind == JsonValueKind.Object
-        && v.TryGetProperty(flag, out JsonElement f) && f.ValueKind == JsonValueKind.True;
+        _values.TryGetValue(key, out var entry) && entry.Value.ValueKind == JsonValueKind.Object
+        && entry.Value.TryGetProperty(flag, out JsonElement f) && f.ValueKind == JsonValueKind.True;
 
     public bool? Bool(string key) =>
-        _values.TryGetValue(key, out JsonElement v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? v.GetBoolean()
+        _values.TryGetValue(key, out var entry) && entry.Value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? entry.Value.GetBoolean()
             : null;
 
-    public int? Int(string key) =>
-        _values.TryGetValue(key, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+    /// <summary>A count such as extra_ids: an integer in [0, <paramref name="max"/>], or null when absent.</summary>
+    public int? Count(string key, int max)
+    {
+        if (!_values.TryGetValue(key, out var entry) || entry.Value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out int n) && n >= 0 && n <= max
+            ? n
+            : throw new MiguUserException($"{entry.Source}: '{key}' must be an integer from 0 to {max}, found {TokenizerJson.Kind(entry.Value)}.");
+    }
 }

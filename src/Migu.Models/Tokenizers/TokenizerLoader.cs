@@ -82,7 +82,7 @@ public static class TokenizerLoader
     {
         (SentencePieceTokenizer model, int pieceCount) = OpenSentencePiece(path);
         IReadOnlyDictionary<string, int> vocab = model.Vocabulary;
-        List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root) : [];
+        List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root, jsonPath) : [];
         if (added.Count == 0)
         {
             foreach (string key in new[] { "pad_token", "eos_token", "unk_token" })
@@ -94,7 +94,8 @@ public static class TokenizerLoader
                 }
             }
 
-            int extra = config.Int("extra_ids") ?? 100;
+            // T5 has 100 sentinels (ByT5 125); the bound keeps the list of added tokens small.
+            int extra = config.Count("extra_ids", Math.Min(1 << 16, TokenizerJson.MaxId - pieceCount)) ?? 100;
             for (int i = 0; i < extra; i++)
             {
                 added.Add(new AddedToken(pieceCount + extra - 1 - i, $"<extra_id_{i}>", Special: true));
@@ -147,13 +148,13 @@ public static class TokenizerLoader
             vocab.TryAdd(pieces[i].Piece, i);
         }
 
-        List<(string, string)> merges = json is JsonElement j && j.TryGetProperty("model", out JsonElement m)
+        List<(string, string)> merges = json is JsonElement j && j.TryGetProperty("model", out JsonElement m) && m.ValueKind == JsonValueKind.Object
             && m.TryGetProperty("merges", out JsonElement jm) && jm.ValueKind == JsonValueKind.Array
             ? ByteLevelBpeLoader.ReadMerges(jm, jsonPath)
             : SentencePieceMerges.Derive(pieces, vocab);
         int? unk = pieces.FindIndex(p => p.Type == 2) is int u and >= 0 ? u : null;
         var bpe = new BytePairModel(vocab, merges, ignoreMerges: false, unk, byteFallback: true, fuseUnk: true);
-        List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root) : [];
+        List<AddedToken> added = json is JsonElement root ? TokenizerJson.AddedTokens(root, jsonPath) : [];
         if (added.Count == 0)
         {
             foreach (string key in new[] { "unk_token", "bos_token", "eos_token" })
@@ -253,8 +254,8 @@ public static class TokenizerLoader
     }
 
     internal static bool IsByteLevelBpe(JsonElement root) =>
-        root.TryGetProperty("model", out JsonElement model)
-        && model.TryGetProperty("type", out JsonElement type) && type.GetString() == "BPE"
+        root.TryGetProperty("model", out JsonElement model) && model.ValueKind == JsonValueKind.Object
+        && model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String && type.GetString() == "BPE"
         && root.TryGetProperty("pre_tokenizer", out JsonElement pre) && pre.ValueKind == JsonValueKind.Object
         && pre.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal);
 

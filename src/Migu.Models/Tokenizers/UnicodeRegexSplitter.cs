@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Migu.Core;
 
 namespace Migu.Models.Tokenizers;
 
@@ -16,15 +17,41 @@ internal sealed class UnicodeRegexSplitter
     /// <summary>GPT-2's pattern, used by the ByteLevel pre-tokenizer when use_regex is on.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private readonly Regex _regex;
+    /// <summary>A pattern from a file may backtrack catastrophically; no real pre-tokenizer needs this long for one text.</summary>
+    public static readonly TimeSpan MatchTimeout = TimeSpan.FromSeconds(2);
 
-    public UnicodeRegexSplitter(string pattern)
+    private readonly Regex _regex;
+    private readonly string _source;
+
+    /// <param name="pattern">The regular expression.</param>
+    /// <param name="source">The file it comes from, named when it is not valid or runs too long.</param>
+    public UnicodeRegexSplitter(string pattern, string source = "pre-tokenizer")
     {
-        _regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        _source = source;
+        try
+        {
+            _regex = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled, MatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            throw new MiguUserException($"{source}: pre-tokenizer pattern '{pattern}' is not a regular expression .NET can run ({e.Message}).", e);
+        }
     }
 
     /// <summary>Pieces of <paramref name="text"/>: the matches and, between them, the unmatched gaps (tokenizers' "isolated" split).</summary>
     public List<string> Split(string text)
+    {
+        try
+        {
+            return SplitOnce(text);
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new MiguUserException($"{_source}: the pre-tokenizer pattern ran past {MatchTimeout.TotalSeconds:0} s on a text of {text.Length} characters.", e);
+        }
+    }
+
+    private List<string> SplitOnce(string text)
     {
         var pieces = new List<string>();
         if (text.Length == 0)

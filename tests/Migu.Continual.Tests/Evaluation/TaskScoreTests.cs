@@ -50,7 +50,23 @@ public sealed class TaskScoreTests
     [Fact]
     public void A_task_score_carries_both_measures_and_the_count()
     {
-        Assert.Equal(new TaskScore(0.4, MacroF1.Compute(Predictions, References, Labels), 5), TaskScore.Of(Predictions, References, Labels));
+        // Accuracy 2 of 5; macro-F1 (0.5 + 0.5 + 0) / 3, counted by hand above.
+        TaskScore score = TaskScore.Of(Predictions, References, Labels);
+
+        Assert.Equal(0.4, score.Accuracy, 12);
+        Assert.Equal(1.0 / 3, score.MacroF1, 12);
+        Assert.Equal(5, score.Count);
+    }
+
+    [Fact]
+    public void Accuracy_and_macro_f1_go_to_their_own_fields()
+    {
+        // Every answer is A: accuracy 2/5; F1(A) = 2·2/(2·2 + 3 + 0) = 4/7, B and C score 0, so macro-F1 = 4/21.
+        // The two measures differ, so a score that swapped them would fail.
+        TaskScore score = TaskScore.Of(["A", "A", "A", "A", "A"], References, Labels);
+
+        Assert.Equal(0.4, score.Accuracy, 12);
+        Assert.Equal(4.0 / 21, score.MacroF1, 12);
     }
 
     [Fact]

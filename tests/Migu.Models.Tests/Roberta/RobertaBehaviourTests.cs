@@ -2,6 +2,7 @@ using Migu.Core;
 using Migu.Models.Encoders;
 using Migu.Models.Roberta;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Migu.Models.Tests.Roberta;
@@ -150,4 +151,68 @@ public class RobertaBehaviourTests
         long count = model.parameters().Sum(p => p.numel());
         Assert.InRange(count, 10_000, 100_000);
     }
+
+    [Fact]
+    public void The_tied_decoder_is_a_head_projection_on_the_word_embedding_listed_once()
+    {
+        using var model = new RobertaForMaskedLM(RobertaPresets.Tiny);
+        var decoder = (Projection)model.named_modules().Single(m => m.name == "lm_head.decoder").module;
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+
+        Assert.Equal(ProjectionKind.Head, decoder.Kind);
+        Assert.True(decoder.IsTied);
+        Assert.Same(parameters["roberta.embeddings.word_embeddings.weight"], decoder.Weight);
+        Assert.Same(parameters["lm_head.bias"], decoder.Bias);
+        Assert.DoesNotContain(parameters.Keys, k => k.StartsWith("lm_head.decoder.", StringComparison.Ordinal));
+        Assert.Equal(parameters.Count, model.parameters().Count());
+    }
+
+    [Fact]
+    public void Converting_the_model_keeps_the_decoder_on_the_word_embedding()
+    {
+        using var model = new RobertaForMaskedLM(RobertaPresets.Tiny);
+        ((nn.Module)model).to(ScalarType.Float64);
+        var decoder = (Projection)model.named_modules().Single(m => m.name == "lm_head.decoder").module;
+        Parameter embedding = model.named_parameters().Single(p => p.name == "roberta.embeddings.word_embeddings.weight").parameter;
+
+        Assert.Equal(ScalarType.Float64, decoder.Weight.dtype);
+        Assert.Equal(embedding.Handle, decoder.Weight.Handle);
+        Assert.Equal(ScalarType.Float64, decoder.Bias!.dtype);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Assert.Equal(ScalarType.Float64, model.call(new ModelBatch { InputIds = tensor(new long[] { 0, 11, 2 }).reshape(1, 3) }).Logits.dtype);
+    }
+
+    [Fact]
+    public void Migu_head_selection_reaches_the_decoder_and_its_masked_rows_are_the_word_embeddings_rows()
+    {
+        // Update mode: the rows MIGU masks do not move at all. The decoder's rows are the word
+        // embedding's, so a masked vocabulary entry keeps its embedding even when the batch uses it.
+        // Weight decay would move a row whose gradient was merely zeroed: the optimizer must get the mask.
+        torch.manual_seed(3);
+        using var model = new RobertaForMaskedLM(RobertaPresets.Tiny);
+        model.train();
+        using var migu = new MiguController(model, new MiguOptions { Layers = "head", Threshold = 0.5, Mode = MiguMode.Update, SkipFirstTask = false });
+        using var optimizer = new Migu.Core.Optim.RowMaskedAdamW(model.parameters(), 1e-2, weightDecay: 0.5);
+
+        Assert.Equal(["lm_head.dense.weight", "lm_head.decoder.weight"], migu.Targets.Select(t => t.Name));
+        Parameter embedding = model.named_parameters().Single(p => p.name == "roberta.embeddings.word_embeddings.weight").parameter;
+        Assert.Same(embedding, migu.Targets[1].Weight); // the mask is keyed by the object the optimizer steps
+        using Tensor before = embedding.detach().clone();
+        using (var scope = NewDisposeScope())
+        {
+            Tensor ids = tensor(new long[] { 0, 11, 12, 13, 14, 15, 16, 2 }).reshape(1, 8);
+            model.call(new ModelBatch { InputIds = ids, Labels = ids }).Loss!.backward();
+            migu.Step(optimizer);
+        }
+
+        float[] keep = TestValues(migu.MaskOf(migu.Targets[1]));
+        using Tensor moved = embedding.detach().ne(before).any(1);
+        bool[] rowMoved = moved.data<bool>().ToArray();
+        // Every vocabulary row gets a gradient through the softmax, so exactly the kept rows move.
+        Assert.Equal(RobertaPresets.Tiny.VocabSize - (RobertaPresets.Tiny.VocabSize / 2), keep.Count(k => k == 1));
+        Assert.Equal(keep.Select(k => k == 1), rowMoved);
+    }
+
+    private static float[] TestValues(Tensor t) => t.detach().cpu().to(ScalarType.Float32).reshape(-1).data<float>().ToArray();
 }
