@@ -48,6 +48,22 @@ public sealed class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Report_of_a_folder_finds_the_runs_below_it()
+    {
+        // The demo's output: migu report migu-demo reads ft/ and ft-migu/.
+        Run(Path.Combine("migu-demo", "ft"), string.Empty, 1, 0.5, 0.9);
+        Run(Path.Combine("migu-demo", "ft-migu"), "\"migu\": {\"threshold\": 0.7},", 1, 0.8, 0.9);
+        string output = Path.Combine(_root, "out");
+        var (code, stdout, stderr) = MiguProcess.Run("report", Path.Combine(_root, "migu-demo"), "--out", output);
+
+        Assert.True(code == 0, stderr);
+        string md = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.Contains("| ft | 1 | 70.0 |", md, StringComparison.Ordinal);
+        Assert.Contains("| ft+MIGU | 1 | 85.0 |", md, StringComparison.Ordinal);
+        Assert.Contains("ft+MIGU", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Report_refuses_bad_input_with_one_line_and_exit_code_2()
     {
         string good = Run("ft-s1", string.Empty, 1, 0.5, 0.9);
@@ -58,7 +74,7 @@ public sealed class ReportCommandTests : IDisposable
         (string[] Args, string Error)[] cases =
         [
             (["report"], "error: no run directory given: migu report RUN_DIR... [--out DIR] [--format png|svg]"),
-            (["report", notARun], $"error: {notARun}: no metrics.json; not a run directory, or its first task has not been evaluated yet"),
+            (["report", notARun], $"error: {notARun}: no run directory in it or below it (a run directory holds recipe.json and metrics.json)"),
             (["report", good, "--format", "jpg"], "error: image format 'jpg' is not one of png, svg"),
         ];
         foreach (var (args, error) in cases)

@@ -65,7 +65,7 @@ internal static class DemoCommand
                     ResultTables.Matrix(migu, "FT + MIGU: accuracy %")));
                 AnsiConsole.Write(ResultTables.Summary([("FT", plain), ("FT + MIGU", migu)]));
                 AnsiConsole.MarkupLine(Verdict(plain, migu));
-                AnsiConsole.MarkupLine($"run stores: [blue]{Markup.Escape(Path.GetFullPath(root))}[/]; a report with plots: migu report {Markup.Escape(Path.Combine(root, "ft"))} {Markup.Escape(Path.Combine(root, "ft-migu"))}");
+                AnsiConsole.MarkupLine($"run stores: [blue]{Markup.Escape(Path.GetFullPath(root))}[/]; a report with plots: migu report {Markup.Escape(root)}");
                 return 0;
             }
             catch (OperationCanceledException)

@@ -18,11 +18,19 @@ internal static class InfoCommand
         return command;
     }
 
+    /// <summary>The package version (what migu --version prints) and the commit it was built from, shortened.</summary>
+    private static string VersionText()
+    {
+        string informational = Assembly.GetExecutingAssembly().GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?";
+        string[] parts = informational.Split('+', 2);
+        return parts.Length == 2 ? $"{parts[0]} (commit {parts[1][..Math.Min(12, parts[1].Length)]})" : informational;
+    }
+
     private static int Execute(string deviceText)
     {
         Device target = TorchRuntime.ParseDevice(deviceText);
         var table = new Table().AddColumn("component").AddColumn("value");
-        table.AddRow("Migu.NET", Markup.Escape(Assembly.GetExecutingAssembly().GetName().Version?.ToString() ?? "?"));
+        table.AddRow("Migu.NET", Markup.Escape(VersionText()));
         table.AddRow(".NET", Markup.Escape(Environment.Version.ToString()));
         table.AddRow("TorchSharp", Markup.Escape(TorchRuntime.TorchSharpVersion));
         table.AddRow("libtorch", Markup.Escape(TorchRuntime.LibTorchVersion));

@@ -5,13 +5,16 @@ using Migu.Reports.Writing;
 
 namespace Migu.Cli.Commands;
 
-/// <summary><c>migu report</c>: report.md, figures and a summary table from one or more run directories (never trains).</summary>
+/// <summary>
+/// <c>migu report</c>: report.md, figures and a summary table from run directories, or from folders
+/// that hold runs (the demo's output, a sweep's root), searched for them (never trains).
+/// </summary>
 internal static class ReportCommand
 {
     public static Command Create()
     {
         // Zero or more, so that "no run directory" is our one-line error with exit code 2, not a parse error.
-        var runs = new Argument<string[]>("RUN_DIR") { Description = "Run directories written by the runner (recipe.json, metrics.json, loss.csv)", Arity = ArgumentArity.ZeroOrMore };
+        var runs = new Argument<string[]>("RUN_DIR") { Description = "Run directories written by the runner (recipe.json, metrics.json, loss.csv), or folders to search for them", Arity = ArgumentArity.ZeroOrMore };
         var output = new Option<string>("--out") { Description = "Directory for report.md and its figures/", DefaultValueFactory = _ => "report" };
         var format = new Option<string>("--format") { Description = "Image format: png or svg", DefaultValueFactory = _ => "png" };
         var command = new Command("report", "Write report.md with tables and figures (accuracy matrices, per-task curves, comparison over seeds, threshold sweeps, loss) from run directories")
