@@ -21,7 +21,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory (with tokenizer files) or preset", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint directory (with tokenizer files), cached hub id ORG/NAME[@REV], or preset", Required = true };
         var adapters = new Option<string[]>("--adapter") { Description = "PEFT adapter directory to attach (repeat: summed, as IncLoRA)" };
         var data = new Option<string?>("--data") { Description = "Task data root (default: the embedded demo stream)" };
         var tasks = new Option<string?>("--tasks") { Description = "Dataset names, comma-separated (default: the data's default order)" };

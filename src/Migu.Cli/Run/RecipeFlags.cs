@@ -14,8 +14,8 @@ internal sealed class RecipeFlags
     private readonly Option<string?> data = new("--data") { Description = "Task data root (CL_Benchmark layout: ROOT/<Type>/<dataset>/train.json …)" };
     private readonly Option<string?> tasks = new("--tasks") { Description = "Dataset names in training order, comma-separated (e.g. agnews,yelp)" };
     private readonly Option<int?> order = new("--order") { Description = "One of the papers' task orders, 1–6" };
-    private readonly Option<string?> model = new("--model") { Description = "Hugging Face checkpoint directory or preset (t5-tiny, llama-tiny, t5-large, …)" };
-    private readonly Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer directory (default: the checkpoint's, or the embedded one for presets)" };
+    private readonly Option<string?> model = new("--model") { Description = "Checkpoint directory, hub id ORG/NAME[@REV] in the local Hugging Face cache, or preset (t5-tiny, llama-tiny, t5-large, …)" };
+    private readonly Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer directory or cached hub id (default: the checkpoint's, or the embedded one for presets)" };
     private readonly Option<string?> method = new("--method") { Description = "ft, lora, replay, inclora, olora, ewc, mtl or random" };
     private readonly Option<string?> migu = new("--migu") { Description = "Turn MIGU on with threshold T in [0, 1) (or 'off')" };
     private readonly Option<string?> miguMode = new("--migu-mode") { Description = "gradient (the paper: masked gradient rows) or update (masked rows do not move)" };

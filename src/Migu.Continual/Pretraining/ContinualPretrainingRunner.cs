@@ -7,6 +7,7 @@ using Migu.Core;
 using Migu.Core.Lora;
 using Migu.Core.Runtime;
 using Migu.Models;
+using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -24,6 +25,9 @@ namespace Migu.Continual.Pretraining;
 public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
 {
     private static readonly ContinualMethod[] Methods = [ContinualMethod.Ft, ContinualMethod.Lora, ContinualMethod.Replay, ContinualMethod.Ewc, ContinualMethod.Random];
+
+    // Hub ids become their cached snapshot directories here, so the run store records (and pins) the revision.
+    private readonly Recipe recipe = recipe with { Model = HubCache.Resolve(recipe.Model), Tokenizer = recipe.Tokenizer is string t ? HubCache.Resolve(t) : null };
 
     public RunMetrics Run(CancellationToken cancel = default)
     {
