@@ -218,6 +218,11 @@ public sealed class ContinualRunner(
             }
 
             store.Log(done == 0 && metrics.BaselineAccuracy is null ? "run started" : $"run resumed after {done} of {Phases} phase(s)");
+            foreach (string note in tasks.Select(t => t.Data.LabelsNote).OfType<string>())
+            {
+                store.Log(note); // labels taken from the data rather than a labels.json
+            }
+
             if (done > 0)
             {
                 strategy.LoadCheckpoint(store.TaskCheckpoint(done - 1, PhaseName(done - 1)));
