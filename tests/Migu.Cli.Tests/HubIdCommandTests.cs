@@ -81,6 +81,21 @@ public sealed class HubIdCommandTests : IDisposable
     }
 
     [Fact]
+    public void Pretrain_continues_a_cached_model_with_its_own_tokenizer()
+    {
+        string corpus = Path.Combine(work, "notes.txt");
+        File.WriteAllLines(corpus, Enumerable.Range(0, 40).Select(i => $"The lamp near the river was quiet on day {i}."));
+        string outDir = Path.Combine(work, "pretrained");
+
+        var (code, stdout, stderr) = MiguProcess.RunWith(
+            HubCacheEnv, "pretrain", "--model", "acme/tiny-llama", "--corpus", corpus, "--steps", "2", "--seq-len", "32", "--batch", "4", "--out", outDir);
+
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Equal(snapshot, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "recipe.json")))!["model"]!.GetValue<string>());
+        Assert.Equal(File.ReadAllBytes(Path.Combine(model, "tokenizer.json")), File.ReadAllBytes(Path.Combine(outDir, "tokenizer.json")));
+    }
+
+    [Fact]
     public void A_model_or_revision_not_in_the_cache_is_one_line_and_exit_2_with_nothing_written()
     {
         string repo = Path.Combine(cache.Root, "models--acme--absent");
