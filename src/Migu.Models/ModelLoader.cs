@@ -10,9 +10,10 @@ namespace Migu.Models;
 /// </summary>
 public static class ModelLoader
 {
-    /// <summary>A directory with config.json, or a preset name such as <c>llama-tiny</c>.</summary>
+    /// <summary>A directory with config.json, a hub id in the local cache (<see cref="HubCache"/>), or a preset name such as <c>llama-tiny</c>.</summary>
     public static LanguageModel Load(string directoryOrPreset, Device? device = null)
     {
+        directoryOrPreset = HubCache.Resolve(directoryOrPreset);
         string config = Path.Combine(directoryOrPreset, ModelCheckpoint.ConfigFile);
         if (File.Exists(config))
         {

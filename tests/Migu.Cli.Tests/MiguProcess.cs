@@ -5,7 +5,10 @@ namespace Migu.Cli.Tests;
 /// <summary>Runs the real migu binary (built beside the tests) and captures its output and exit code.</summary>
 internal static class MiguProcess
 {
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Run"/>, with <paramref name="environment"/> added to the process's environment.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -13,6 +16,11 @@ internal static class MiguProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "migu.dll"));
         foreach (string a in args)
         {

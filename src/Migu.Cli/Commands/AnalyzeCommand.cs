@@ -19,7 +19,7 @@ internal static class AnalyzeCommand
 {
     public static Command Create()
     {
-        var models = new Option<string[]>("--model") { Description = "Checkpoint directory or preset; repeat to compare", AllowMultipleArgumentsPerToken = false };
+        var models = new Option<string[]>("--model") { Description = "Checkpoint directory, cached hub id ORG/NAME[@REV], or preset; repeat to compare", AllowMultipleArgumentsPerToken = false };
         var runs = new Option<string[]>("--run") { Description = "Run directory: its last task's checkpoint (or the newest, if unfinished); repeat to compare", AllowMultipleArgumentsPerToken = false };
         var data = new Option<string?>("--data") { Description = "Task data root (CL_Benchmark layout); default: the first run's data, else the embedded demo stream" };
         var tasks = new Option<string?>("--tasks") { Description = "Tasks to compare, comma-separated; default: the first run's tasks, else the data's default order" };

@@ -21,10 +21,12 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory (with tokenizer files) or preset", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint directory (with tokenizer files), cached hub id ORG/NAME[@REV], or preset", Required = true };
         var adapters = new Option<string[]>("--adapter") { Description = "PEFT adapter directory to attach (repeat: summed, as IncLoRA)" };
         var data = new Option<string?>("--data") { Description = "Task data root (default: the embedded demo stream)" };
-        var tasks = new Option<string?>("--tasks") { Description = "Dataset names, comma-separated (default: the data's default order)" };
+        var tasks = new Option<string?>("--tasks") { Description = "Dataset names or task paths, comma-separated (default: the data's default order)" };
+        var textField = new Option<string?>("--text-field") { Description = "Key or column holding the text (default: sentence, or text)" };
+        var labelField = new Option<string?>("--label-field") { Description = "Key or column holding the label (default: label)" };
         var order = new Option<int?>("--order") { Description = "One of the papers' task orders, 1–6" };
         var mode = new Option<string>("--eval") { Description = "generate (exact match) or rank (label likelihood)", DefaultValueFactory = _ => "generate" };
         var maxTest = new Option<int?>("--max-test") { Description = "Scored examples per task at most (stratified, seeded)" };
@@ -37,7 +39,7 @@ internal static class EvalCommand
         var output = new Option<string>("--out") { Description = "JSON file for the scores", Required = true };
         var command = new Command("eval", "Score a checkpoint on tasks (accuracy and macro-F1 per task)")
         {
-            model, adapters, data, tasks, order, mode, maxTest, batch, maxSource, maxTarget, split, seed, device, output,
+            model, adapters, data, tasks, textField, labelField, order, mode, maxTest, batch, maxSource, maxTarget, split, seed, device, output,
         };
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
@@ -47,7 +49,7 @@ internal static class EvalCommand
                 Tasks = parse.GetValue(tasks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Order = parse.GetValue(order),
                 Model = parse.GetValue(model)!,
-                DataOptions = new DataSettings { MaxTest = parse.GetValue(maxTest) },
+                DataOptions = new DataSettings { MaxTest = parse.GetValue(maxTest), TextField = parse.GetValue(textField), LabelField = parse.GetValue(labelField) },
                 Eval = new EvalSettings { Mode = Run.RecipeFlags.ParseEnum<EvalMode>(parse.GetValue(mode)!, "--eval"), Batch = parse.GetValue(batch), Split = parse.GetValue(split)! },
                 Seed = parse.GetValue(seed),
             };

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Migu.Core;
 using Migu.Core.Runtime;
 using Migu.Models;
+using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory with tokenizer files", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint directory with tokenizer files, or a cached hub id ORG/NAME[@REV]", Required = true };
         var prompts = new Option<string[]>("--prompt") { Description = "A prompt; repeat for a batch", Required = true, AllowMultipleArgumentsPerToken = false };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate per prompt", DefaultValueFactory = _ => 32 };
         var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
@@ -28,7 +29,7 @@ internal static class GenerateCommand
                 throw new MiguUserException($"--max-new-tokens must be at least 1, got {maxNewTokens}");
             }
 
-            string dir = parse.GetValue(model)!;
+            string dir = HubCache.Resolve(parse.GetValue(model)!); // the tokenizer's directory too
             string[] texts = parse.GetValue(prompts)!;
             ITextTokenizer tokenizer = TokenizerLoader.Load(dir);
             using LanguageModel m = ModelLoader.Load(dir, TorchRuntime.ParseDevice(parse.GetValue(device)!));

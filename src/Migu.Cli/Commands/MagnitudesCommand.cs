@@ -12,7 +12,7 @@ internal static class MagnitudesCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint directory (config.json + weights) or preset name", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint directory (config.json + weights), cached hub id ORG/NAME[@REV], or preset name", Required = true };
         var input = new Option<string>("--input") { Description = "JSON with input_ids, optional attention_mask, and for T5 labels or decoder_input_ids", Required = true };
         var threshold = new Option<double>("--threshold") { Description = "MIGU threshold T in [0, 1)", DefaultValueFactory = _ => 0.7 };
         var output = new Option<string>("--out") { Description = "Where to write the JSON report", Required = true };

@@ -5,6 +5,7 @@ using Migu.Continual.Pretraining;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Core;
+using Migu.Models.Checkpoints;
 using Spectre.Console;
 
 namespace Migu.Cli.Commands;
@@ -19,7 +20,7 @@ internal static class PretrainCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Preset (roberta-mini, t5-mini, llama-mini, …) or a checkpoint directory to continue", Required = true };
+        var model = new Option<string>("--model") { Description = "Preset (roberta-mini, t5-mini, llama-mini, …), or a checkpoint directory or cached hub id ORG/NAME[@REV] to continue", Required = true };
         var corpus = new Option<string>("--corpus") { Description = "Text file (a document a line), JSON Lines (text field), a CL_Benchmark split or dataset folder, or a folder of such files", Required = true };
         var output = new Option<string>("--out") { Description = "Directory for the checkpoint and the run's records (an existing run of the same settings is resumed)", Required = true };
         var objective = new Option<string>("--objective") { Description = "auto (the family's own), mlm (RoBERTa), span (T5) or causal (Llama)", DefaultValueFactory = _ => "auto" };
@@ -28,7 +29,7 @@ internal static class PretrainCommand
         var batch = new Option<int>("--batch") { Description = "Sequences per optimizer step", DefaultValueFactory = _ => 16 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate (linear warm-up, then linear decay)", DefaultValueFactory = _ => 5e-4 };
         var warmup = new Option<double>("--warmup") { Description = "Warm-up fraction of the steps", DefaultValueFactory = _ => 0.05 };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory (default: the checkpoint's, or the embedded compact-2k for presets)" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer directory or cached hub id (default: the checkpoint's, or the embedded compact-2k for presets)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Resumable checkpoint every N steps (0 = only at the end)", DefaultValueFactory = _ => 100 };
         var maxDocuments = new Option<int?>("--max-documents") { Description = "Train on at most this many documents (a seeded sample)" };
         var seed = new Option<long>("--seed") { Description = "Seed of the initialisation, data order and masks", DefaultValueFactory = _ => 42 };
@@ -41,7 +42,7 @@ internal static class PretrainCommand
         {
             string corpusPath = Path.GetFullPath(parse.GetValue(corpus)!);
             string outDirectory = Path.GetFullPath(parse.GetValue(output)!);
-            string modelName = parse.GetValue(model)!;
+            string modelName = HubCache.Resolve(parse.GetValue(model)!);
             if (PretrainingModel.IsCheckpoint(modelName) && Path.GetFullPath(modelName).TrimEnd('/') == outDirectory.TrimEnd('/'))
             {
                 throw new MiguUserException("--out must be another directory than the --model checkpoint it continues");
@@ -50,7 +51,7 @@ internal static class PretrainCommand
             var recipe = new Recipe
             {
                 Model = PretrainingModel.IsCheckpoint(modelName) ? Path.GetFullPath(modelName) : modelName,
-                Tokenizer = parse.GetValue(tokenizer) is string t ? Path.GetFullPath(t) : null,
+                Tokenizer = parse.GetValue(tokenizer) is string t ? Path.GetFullPath(HubCache.Resolve(t)) : null,
                 Training = new TrainingSettings
                 {
                     Lr = parse.GetValue(lr),

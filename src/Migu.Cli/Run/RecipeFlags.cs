@@ -11,11 +11,11 @@ namespace Migu.Cli.Run;
 /// </summary>
 internal sealed class RecipeFlags
 {
-    private readonly Option<string?> data = new("--data") { Description = "Task data root (CL_Benchmark layout: ROOT/<Type>/<dataset>/train.json …)" };
-    private readonly Option<string?> tasks = new("--tasks") { Description = "Dataset names in training order, comma-separated (e.g. agnews,yelp)" };
+    private readonly Option<string?> data = new("--data") { Description = "Task data root (CL_Benchmark layout: ROOT/<Type>/<dataset>/train.json|jsonl|csv|parquet …)" };
+    private readonly Option<string?> tasks = new("--tasks") { Description = "Dataset names or task paths (a folder, or a file with 'train' in its name) in training order, comma-separated" };
     private readonly Option<int?> order = new("--order") { Description = "One of the papers' task orders, 1–6" };
-    private readonly Option<string?> model = new("--model") { Description = "Hugging Face checkpoint directory or preset (t5-tiny, llama-tiny, t5-large, …)" };
-    private readonly Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer directory (default: the checkpoint's, or the embedded one for presets)" };
+    private readonly Option<string?> model = new("--model") { Description = "Checkpoint directory, hub id ORG/NAME[@REV] in the local Hugging Face cache, or preset (t5-tiny, llama-tiny, t5-large, …)" };
+    private readonly Option<string?> tokenizer = new("--tokenizer") { Description = "Tokenizer directory or cached hub id (default: the checkpoint's, or the embedded one for presets)" };
     private readonly Option<string?> method = new("--method") { Description = "ft, lora, replay, inclora, olora, ewc, mtl or random" };
     private readonly Option<string?> migu = new("--migu") { Description = "Turn MIGU on with threshold T in [0, 1) (or 'off')" };
     private readonly Option<string?> miguMode = new("--migu-mode") { Description = "gradient (the paper: masked gradient rows) or update (masked rows do not move)" };
@@ -49,6 +49,8 @@ internal sealed class RecipeFlags
     private readonly Option<int?> maxTest = new("--max-test") { Description = "Scored examples per task at most (stratified, seeded)" };
     private readonly Option<double?> devFraction = new("--dev-fraction") { Description = "Carve this fraction of train off as a dev split" };
     private readonly Option<string?> instructions = new("--instructions") { Description = "JSON file: task type or dataset → instruction" };
+    private readonly Option<string?> textField = new("--text-field") { Description = "Key or column holding the text (default: sentence, or text where there is no sentence)" };
+    private readonly Option<string?> labelField = new("--label-field") { Description = "Key or column holding the label (default: label)" };
     private readonly Option<string?> evalMode = new("--eval") { Description = "generate (exact match) or rank (label likelihood)" };
     private readonly Option<int?> evalBatch = new("--eval-batch") { Description = "Sequences per evaluation batch" };
     private readonly Option<bool?> baseline = new("--baseline") { Description = "Score the untrained model first (needed for FWT; default true)" };
@@ -60,7 +62,7 @@ internal sealed class RecipeFlags
         data, tasks, order, model, tokenizer, method, migu, miguMode, miguLayers, miguRule, miguFirstTask,
         loraRank, loraAlpha, loraDropout, loraTargets, replayFraction, replayBase, lambda1, lambda2, ewcLambda,
         epochs, lr, batch, gradAccum, schedule, warmup, weightDecay, clip, dtype, maxSource, maxTarget, checkpointEvery,
-        keepCheckpoints, freezeEmbeddings, maxTrain, maxTest, devFraction, instructions, evalMode, evalBatch, baseline, seed, device,
+        keepCheckpoints, freezeEmbeddings, maxTrain, maxTest, devFraction, instructions, textField, labelField, evalMode, evalBatch, baseline, seed, device,
     ];
 
     /// <summary>Adds the flags to <paramref name="command"/>, leaving out those it defines itself.</summary>
@@ -139,6 +141,8 @@ internal sealed class RecipeFlags
                 MaxTest = parse.GetValue(maxTest) ?? r.DataOptions.MaxTest,
                 DevFraction = parse.GetValue(devFraction) ?? r.DataOptions.DevFraction,
                 Instructions = parse.GetValue(instructions) ?? r.DataOptions.Instructions,
+                TextField = parse.GetValue(textField) ?? r.DataOptions.TextField,
+                LabelField = parse.GetValue(labelField) ?? r.DataOptions.LabelField,
             },
             Eval = r.Eval with
             {

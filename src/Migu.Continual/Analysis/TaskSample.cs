@@ -19,7 +19,7 @@ internal sealed record TaskSample(string Task, IReadOnlyList<PromptedExample> Ex
         var result = new List<TaskSample>(tasks.Count);
         foreach (TaskEntry entry in tasks)
         {
-            TaskData data = catalog.Load(entry.Name);
+            TaskData data = catalog.Load(entry);
             IReadOnlyList<Example> split = data.Split(settings.Split);
             if (split.Count == 0)
             {

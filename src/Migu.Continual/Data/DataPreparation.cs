@@ -64,6 +64,7 @@ public static class DataPreparation
     /// <summary>Checks the options alone, so a bad recipe fails before any data is read.</summary>
     public static void Validate(DataSettings settings)
     {
+        TaskFields.Validate(settings);
         if (settings.MaxTrain is < 1)
         {
             throw new MiguUserException($"data_options.max_train: {settings.MaxTrain} is not a positive count");

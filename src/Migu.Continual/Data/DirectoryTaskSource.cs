@@ -15,6 +15,11 @@ internal sealed class DirectoryTaskSource : ITaskSource
         Root = root;
     }
 
+    private DirectoryTaskSource() => Root = string.Empty;
+
+    /// <summary>The files of tasks named by their paths, which every entry carries in full.</summary>
+    public static DirectoryTaskSource Paths { get; } = new();
+
     public string Root { get; }
 
     public IReadOnlyList<TaskEntry> Discover()
@@ -24,7 +29,7 @@ internal sealed class DirectoryTaskSource : ITaskSource
         {
             foreach (string dataDir in Visible(typeDir))
             {
-                if (TaskFiles.All.Any(f => File.Exists(Path.Combine(dataDir, f))))
+                if (Directory.EnumerateFiles(dataDir).Any(f => TaskFiles.IsTaskFile(Path.GetFileName(f))))
                 {
                     found.Add(new TaskEntry(Path.GetFileName(dataDir), Path.GetFileName(typeDir), dataDir));
                 }

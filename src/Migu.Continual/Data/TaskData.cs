@@ -15,7 +15,7 @@ public sealed record TaskData
     /// <summary>The task type folder, e.g. <c>TC</c>; the prompt's <c>Task:</c> line.</summary>
     public required string Type { get; init; }
 
-    /// <summary>labels.json, in file order (the prompt lists the options in this order).</summary>
+    /// <summary>labels.json, in file order (the prompt lists the options in this order); without it, see <see cref="LabelsNote"/>.</summary>
     public required IReadOnlyList<string> Labels { get; init; }
 
     public required IReadOnlyList<Example> Train { get; init; }
@@ -26,6 +26,12 @@ public sealed record TaskData
 
     /// <summary>Where the task was read from, for messages.</summary>
     public string Location { get; init; } = string.Empty;
+
+    /// <summary>Where the labels came from when the task has no labels.json (a run writes it to run.log); null when it has one.</summary>
+    public string? LabelsNote { get; init; }
+
+    /// <summary>The catalog entry the task was read from, to read it again whole; null for a task made in code.</summary>
+    public TaskEntry? Entry { get; init; }
 
     /// <summary>
     /// The split named <c>train</c>, <c>dev</c> or <c>test</c> (case-insensitive), as

@@ -5,8 +5,8 @@ using Migu.Core;
 namespace Migu.Continual.Data;
 
 /// <summary>
-/// Reads and checks labels.json and the example files (a JSON array, or JSON Lines: one object a
-/// line, blank lines skipped) of a task. Every problem is one line naming the file and the item
+/// Reads and checks labels.json and the JSON example files (a JSON array, or JSON Lines: one object
+/// a line, blank lines skipped) of a task. Every problem is one line naming the file and the item
 /// (0-based array index) or line (1-based).
 /// </summary>
 internal static class TaskFileReader
@@ -55,13 +55,36 @@ internal static class TaskFileReader
         return labels.Count > 0 ? labels : throw new MiguUserException($"{file}: no labels");
     }
 
-    public static IReadOnlyList<Example> ReadExamples(byte[] bytes, string file, bool jsonLines, IReadOnlyList<string> labels)
+    /// <summary>
+    /// Checks a label list that no labels.json gave (the training labels, or a Parquet file's class
+    /// names) as labels.json is checked: no label empty or equal to another once normalized.
+    /// </summary>
+    public static void CheckLabelSet(IReadOnlyList<string> labels, string file)
     {
-        var known = new HashSet<string>(labels, StringComparer.Ordinal);
-        var examples = new List<Example>();
+        var byNormalized = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string label in labels)
+        {
+            string normalized = AnswerNormalizer.Normalize(label);
+            if (normalized.Length == 0)
+            {
+                throw new MiguUserException($"{file}: label '{label}' is empty once lower-cased and stripped of punctuation, so no answer could match it");
+            }
+
+            if (!byNormalized.TryAdd(normalized, label))
+            {
+                throw new MiguUserException(
+                    $"{file}: labels '{byNormalized[normalized]}' and '{label}' are the same answer once lower-cased and stripped of punctuation; list the labels in labels.json");
+            }
+        }
+    }
+
+    /// <summary>A JSON array of example objects, or JSON Lines (one object a line, blank lines skipped).</summary>
+    public static RawSplit ReadJson(byte[] bytes, string file, bool jsonLines, TaskFields fields)
+    {
+        var examples = new List<RawExample>();
         if (jsonLines)
         {
-            ReadLines(bytes, file, labels, known, examples);
+            ReadLines(bytes, file, fields, examples);
         }
         else
         {
@@ -69,21 +92,21 @@ internal static class TaskFileReader
             JsonElement root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Array)
             {
-                throw new MiguUserException($"{file}: expected a JSON array of {{\"sentence\", \"label\"}} objects, found {Kind(root)}");
+                throw new MiguUserException($"{file}: expected a JSON array of {{\"{fields.TextCandidates[0]}\", \"{fields.LabelName}\"}} objects, found {Kind(root)}");
             }
 
             int index = 0;
             foreach (JsonElement item in root.EnumerateArray())
             {
-                examples.Add(ToExample(item, file, $"item {index}", labels, known));
+                examples.Add(ToExample(item, file, $"item {index}", fields));
                 index++;
             }
         }
 
-        return examples.Count > 0 ? examples : throw new MiguUserException($"{file}: no examples");
+        return new RawSplit(file, examples);
     }
 
-    private static void ReadLines(byte[] bytes, string file, IReadOnlyList<string> labels, HashSet<string> known, List<Example> examples)
+    private static void ReadLines(byte[] bytes, string file, TaskFields fields, List<RawExample> examples)
     {
         ReadOnlySpan<byte> rest = SkipBom(bytes);
         int offset = bytes.Length - rest.Length;
@@ -100,37 +123,36 @@ internal static class TaskFileReader
             }
 
             using JsonDocument document = Parse(text, file, $"line {line}");
-            examples.Add(ToExample(document.RootElement, file, $"line {line}", labels, known));
+            examples.Add(ToExample(document.RootElement, file, $"line {line}", fields));
         }
     }
 
-    private static Example ToExample(JsonElement item, string file, string where, IReadOnlyList<string> labels, HashSet<string> known)
+    private static RawExample ToExample(JsonElement item, string file, string where, TaskFields fields)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            throw new MiguUserException($"{file}: {where}: expected an object with \"sentence\" and \"label\", found {Kind(item)}");
+            throw new MiguUserException($"{file}: {where}: expected an object with \"{fields.TextCandidates[0]}\" and \"{fields.LabelName}\", found {Kind(item)}");
         }
 
-        string sentence = RequireString(item, "sentence", file, where);
-        string label = RequireString(item, "label", file, where);
-        if (!known.Contains(label))
+        string? key = fields.TextCandidates.FirstOrDefault(k => item.TryGetProperty(k, out _))
+            ?? throw new MiguUserException($"{file}: {where}: no {fields.MissingText}");
+        JsonElement text = item.GetProperty(key);
+        string sentence = text.ValueKind == JsonValueKind.String
+            ? Text(text, file, $"{where}: \"{key}\"")
+            : throw new MiguUserException($"{file}: {where}: \"{key}\" is {Kind(text)}, not a string");
+        string labelKey = fields.LabelName;
+        if (!item.TryGetProperty(labelKey, out JsonElement label))
         {
-            throw new MiguUserException($"{file}: {where}: label '{label}' is not in labels.json ({ListLabels(labels)})");
+            throw new MiguUserException($"{file}: {where}: no \"{labelKey}\"");
         }
 
-        return new Example(sentence, label);
-    }
-
-    private static string RequireString(JsonElement item, string key, string file, string where)
-    {
-        if (!item.TryGetProperty(key, out JsonElement value))
+        return label.ValueKind switch
         {
-            throw new MiguUserException($"{file}: {where}: no \"{key}\"");
-        }
-
-        return value.ValueKind == JsonValueKind.String
-            ? Text(value, file, $"{where}: \"{key}\"")
-            : throw new MiguUserException($"{file}: {where}: \"{key}\" is {Kind(value)}, not a string");
+            JsonValueKind.String => new RawExample(sentence, Text(label, file, $"{where}: \"{labelKey}\""), 0, where),
+            JsonValueKind.Number when label.TryGetInt64(out long id) => new RawExample(sentence, null, id, where),
+            JsonValueKind.Number => throw new MiguUserException($"{file}: {where}: \"{labelKey}\" is a number that is not a whole class id"),
+            _ => throw new MiguUserException($"{file}: {where}: \"{labelKey}\" is {Kind(label)}, not a string or a class id"),
+        };
     }
 
     // The parser checks structure, not the bytes inside strings; decoding them is where bad UTF-8 shows.
@@ -166,7 +188,7 @@ internal static class TaskFileReader
     private static ReadOnlySpan<byte> SkipBom(byte[] bytes) =>
         bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes;
 
-    private static string ListLabels(IReadOnlyList<string> labels) =>
+    public static string ListLabels(IReadOnlyList<string> labels) =>
         labels.Count <= LabelsShownInMessages
             ? string.Join(", ", labels)
             : $"{string.Join(", ", labels.Take(LabelsShownInMessages))}, … {labels.Count} in all";

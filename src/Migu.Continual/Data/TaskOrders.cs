@@ -3,9 +3,9 @@ using Migu.Core;
 namespace Migu.Continual.Data;
 
 /// <summary>
-/// Task orders: the six of the MIGU and O-LoRA papers by number, or a list of dataset names.
-/// Names are the CL_Benchmark folder names (<c>BoolQA</c> for BoolQ, <c>SST-2</c> for SST-2, …);
-/// a catalog matches them case-insensitively.
+/// Task orders: the six of the MIGU and O-LoRA papers by number, or a list of dataset names or
+/// paths (<see cref="TaskCatalog.Find"/>). Names are the CL_Benchmark folder names (<c>BoolQA</c>
+/// for BoolQ, <c>SST-2</c> for SST-2, …); a catalog matches them case-insensitively.
 /// </summary>
 public static class TaskOrders
 {
@@ -54,7 +54,7 @@ public static class TaskOrders
             throw new MiguUserException($"tasks: '{twice}' is listed more than once");
         }
 
-        var missing = names.Where(n => !catalog.Tasks.Any(t => string.Equals(t.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
+        var missing = names.Where(n => !TaskCatalog.IsPath(n) && !catalog.Tasks.Any(t => string.Equals(t.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
         if (missing.Count > 0)
         {
             string what = order is int o ? $"order {o} needs" : "the task list names";
@@ -66,6 +66,13 @@ public static class TaskOrders
                 $"{catalog.Root}: {what} tasks that are not there: {string.Join(", ", missing)}; available: {catalog.Available()}{hint}");
         }
 
-        return names.Select(catalog.Find).ToList();
+        List<TaskEntry> entries = [.. names.Select(catalog.Find)];
+        // Tasks named by paths take their folder's or file's name, and a run keys tasks by name.
+        if (entries.GroupBy(e => e.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } same)
+        {
+            throw new MiguUserException($"tasks: {string.Join(" and ", same.Select(e => e.Location))} are both named '{same.Key}'; a run needs distinct task names (rename a folder or file)");
+        }
+
+        return entries;
     }
 }

@@ -7,6 +7,7 @@ using Migu.Core;
 using Migu.Core.Lora;
 using Migu.Core.Runtime;
 using Migu.Models;
+using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -24,6 +25,9 @@ namespace Migu.Continual.Pretraining;
 public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
 {
     private static readonly ContinualMethod[] Methods = [ContinualMethod.Ft, ContinualMethod.Lora, ContinualMethod.Replay, ContinualMethod.Ewc, ContinualMethod.Random];
+
+    // Hub ids become their cached snapshot directories here, so the run store records (and pins) the revision.
+    private readonly Recipe recipe = recipe with { Model = HubCache.Resolve(recipe.Model), Tokenizer = recipe.Tokenizer is string t ? HubCache.Resolve(t) : null };
 
     public RunMetrics Run(CancellationToken cancel = default)
     {
@@ -143,17 +147,17 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
     /// <summary>
     /// A task's corpus: the sentences of its whole training split as the recipe's data root holds it
     /// (before max_train, which caps the end task's labelled set, and before a dev split is carved);
-    /// a task the data root does not hold (made in code) gives its loaded training sentences.
+    /// a task neither the data root nor a path holds (made in code) gives its loaded training sentences.
     /// </summary>
     private Func<LoadedTask, IReadOnlyList<string>> WholeTrainingSplit()
     {
-        var catalog = new Lazy<TaskCatalog>(() => TaskCatalog.ForRecipe(recipe.Data));
+        var catalog = new Lazy<TaskCatalog>(() => TaskCatalog.ForRecipe(recipe.Data, recipe.DataOptions));
         return task =>
         {
             // The sentences the end task is scored on never enter its corpus: a dev split carved
             // from the training split (data_options.dev_fraction) would otherwise be pre-trained on.
             var scored = new HashSet<string>(task.Data.Split(recipe.Eval.Split).Select(e => e.Sentence), StringComparer.Ordinal);
-            IEnumerable<Example> train = catalog.Value.Contains(task.Name) ? catalog.Value.Load(task.Name).Train : task.Data.Train;
+            IEnumerable<Example> train = task.Data.Entry is { } entry && (entry.ByPath || catalog.Value.Tasks.Contains(entry)) ? catalog.Value.Load(entry).Train : task.Data.Train;
             return [.. train.Select(e => e.Sentence).Where(sentence => !scored.Contains(sentence))];
         };
     }

@@ -61,6 +61,11 @@ internal sealed class PretrainingSession(PretrainingRun run, IContinualStrategy 
         int done = metrics.Timings.Count;
         PretrainingReport report = Resumed(PretrainingReport.Read(ReportPath), done);
         store.Log(done == 0 ? "continual pre-training started" : $"continual pre-training resumed after {done} of {DomainCount} domain(s)");
+        foreach (string note in run.EndTasks.Select(t => t.Data.LabelsNote).OfType<string>())
+        {
+            store.Log(note); // labels taken from the data rather than a labels.json
+        }
+
         if (done > 0)
         {
             strategy.LoadCheckpoint(DomainCheckpoint(done - 1));

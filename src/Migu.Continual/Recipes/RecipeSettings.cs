@@ -117,6 +117,12 @@ public sealed record DataSettings
 
     /// <summary>A JSON file mapping task type (or dataset name) to an instruction; null = built-in instructions.</summary>
     public string? Instructions { get; init; }
+
+    /// <summary>The key or column holding an example's text; null = <c>sentence</c>, or <c>text</c> where there is no <c>sentence</c>.</summary>
+    public string? TextField { get; init; }
+
+    /// <summary>The key or column holding an example's label; null = <c>label</c>.</summary>
+    public string? LabelField { get; init; }
 }
 
 /// <summary>How and on what the model is scored after each task.</summary>

@@ -13,6 +13,7 @@ using Migu.Core.IO;
 using Migu.Core.Optim;
 using Migu.Core.Runtime;
 using Migu.Models;
+using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -34,7 +35,8 @@ namespace Migu.Continual.Runs;
 public sealed class ContinualRunner(
     Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null, IProcessGroup? processGroup = null)
 {
-    private readonly Recipe recipe = recipe;
+    // Hub ids become their cached snapshot directories here, so the run store records (and pins) the revision.
+    private readonly Recipe recipe = recipe with { Model = HubCache.Resolve(recipe.Model), Tokenizer = recipe.Tokenizer is string t ? HubCache.Resolve(t) : null };
     private readonly IReadOnlyList<LoadedTask> tasks = tasks;
     private readonly IRunObserver observer = observer ?? SilentObserver.Instance;
     private Forgetting.ForgettingProbe? forgetting;
@@ -216,6 +218,11 @@ public sealed class ContinualRunner(
             }
 
             store.Log(done == 0 && metrics.BaselineAccuracy is null ? "run started" : $"run resumed after {done} of {Phases} phase(s)");
+            foreach (string note in tasks.Select(t => t.Data.LabelsNote).OfType<string>())
+            {
+                store.Log(note); // labels taken from the data rather than a labels.json
+            }
+
             if (done > 0)
             {
                 strategy.LoadCheckpoint(store.TaskCheckpoint(done - 1, PhaseName(done - 1)));

@@ -21,6 +21,7 @@ public static class RunModel
 
     public static (LanguageModel Model, ITextTokenizer Tokenizer) Create(string modelOrPreset, string? tokenizerDirectory, Device device)
     {
+        modelOrPreset = HubCache.Resolve(modelOrPreset); // the checkpoint's directory is also the tokenizer's default
         bool isCheckpoint = File.Exists(Path.Combine(modelOrPreset, ModelCheckpoint.ConfigFile));
         if (isCheckpoint)
         {

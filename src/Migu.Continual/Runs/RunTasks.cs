@@ -11,9 +11,9 @@ public static class RunTasks
     {
         ArgumentNullException.ThrowIfNull(recipe);
         DataPreparation.Validate(recipe.DataOptions);
-        TaskCatalog catalog = TaskCatalog.ForRecipe(recipe.Data);
+        TaskCatalog catalog = TaskCatalog.ForRecipe(recipe.Data, recipe.DataOptions);
         IReadOnlyList<TaskEntry> entries = TaskOrders.Resolve(catalog, recipe.Order, recipe.Tasks);
         var prompts = new PromptBuilder(InstructionSet.For(recipe.DataOptions));
-        return [.. entries.Select(e => new LoadedTask(catalog.Load(e.Name, recipe.DataOptions, recipe.Seed), prompts, recipe.Eval.Split))];
+        return [.. entries.Select(e => new LoadedTask(catalog.Load(e, recipe.DataOptions, recipe.Seed), prompts, recipe.Eval.Split))];
     }
 }

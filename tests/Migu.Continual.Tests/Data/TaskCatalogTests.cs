@@ -108,9 +108,8 @@ public sealed class TaskCatalogTests : IDisposable
     }
 
     [Theory]
-    [InlineData("labels.json", "labels.json: no such file (every task needs its labels.json)")]
-    [InlineData("train.json", "train.json: no such file (nor train.jsonl)")]
-    [InlineData("test.json", "test.json: no such file (nor test.jsonl)")]
+    [InlineData("train.json", "train.json: no such file (nor train.jsonl, train.csv, train.parquet)")]
+    [InlineData("test.json", "test.json: no such file (nor test.jsonl, test.csv, test.parquet)")]
     public void A_missing_required_file_is_named(string file, string message)
     {
         string dir = data.AddTask("TC", "agnews", TopicLabels, TempDataRoot.Examples(("World", 1)), TempDataRoot.Examples(("World", 1)));
@@ -172,11 +171,13 @@ public sealed class TaskCatalogTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""[{"sentence": "a", "label": "World"}, {"label": "World"}]""", "item 1: no \"sentence\"")]
+    [InlineData("""[{"sentence": "a", "label": "World"}, {"label": "World"}]""", "item 1: no \"sentence\" (nor \"text\")")]
     [InlineData("""[{"sentence": "a"}]""", "item 0: no \"label\"")]
     [InlineData("""[{"sentence": 3, "label": "World"}]""", "item 0: \"sentence\" is a number, not a string")]
-    [InlineData("""[{"sentence": "a", "label": null}]""", "item 0: \"label\" is null, not a string")]
-    [InlineData("""[{"sentence": "a", "label": ["World"]}]""", "item 0: \"label\" is an array, not a string")]
+    [InlineData("""[{"sentence": "a", "label": null}]""", "item 0: \"label\" is null, not a string or a class id")]
+    [InlineData("""[{"sentence": "a", "label": ["World"]}]""", "item 0: \"label\" is an array, not a string or a class id")]
+    [InlineData("""[{"sentence": "a", "label": 1.5}]""", "item 0: \"label\" is a number that is not a whole class id")]
+    [InlineData("""[{"sentence": "a", "label": 4}]""", "item 0: class id 4 is out of range; labels.json names 4 classes (ids 0–3)")]
     [InlineData("""[{"sentence": "a", "label": "World"}, "b"]""", "item 1: expected an object with \"sentence\" and \"label\", found a string")]
     [InlineData("""{"sentence": "a", "label": "World"}""", "expected a JSON array of {\"sentence\", \"label\"} objects, found an object")]
     [InlineData("[]", "no examples")]
