@@ -52,8 +52,28 @@ public static class ModelCheckpoint
         ArgumentNullException.ThrowIfNull(build);
         CheckpointShapes checkpoint = StateDictFiles.Inspect(directory);
         sizes.CheckAgainst(checkpoint);
-        using T meta = build(new Device(DeviceType.META));
+        using T meta = BuildOnMeta(build);
         CheckFits(meta, checkpoint, sizes.Source, meta.CheckpointAliases, meta.IsIgnorableCheckpointKey);
+    }
+
+    /// <summary>
+    /// Builds a model on the meta device (shapes only) without moving the global random generator:
+    /// initialisers draw from it even there, and a check must not change the weights of the model
+    /// built after it (a classifier's new head).
+    /// </summary>
+    internal static T BuildOnMeta<T>(Func<Device?, T> build)
+        where T : nn.Module
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        using Tensor state = torch.random.get_rng_state();
+        try
+        {
+            return build(new Device(DeviceType.META));
+        }
+        finally
+        {
+            torch.random.set_rng_state(state);
+        }
     }
 
     /// <summary>

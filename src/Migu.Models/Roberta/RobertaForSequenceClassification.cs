@@ -63,7 +63,7 @@ public sealed class RobertaForSequenceClassification : LanguageModel
         // The head is new: only the encoder is the checkpoint's to supply, checked before it is allocated.
         CheckpointShapes checkpoint = StateDictFiles.Inspect(directory);
         saved.Sizes(reader.Source).CheckAgainst(checkpoint);
-        using (var meta = new RobertaForSequenceClassification(config, new Device(DeviceType.META)))
+        using (var meta = ModelCheckpoint.BuildOnMeta(d => new RobertaForSequenceClassification(config, d)))
         {
             ModelCheckpoint.CheckFits(meta.roberta, checkpoint, reader.Source, ignorable: key => RobertaWeights.IsIgnorable(Prefix + key), keyPrefix: Prefix);
         }

@@ -85,4 +85,23 @@ internal sealed class TokenizerConfig
             ? n
             : throw new MiguUserException($"{entry.Source}: '{key}' must be an integer from 0 to {max}, found {TokenizerJson.Kind(entry.Value)}.");
     }
+
+    /// <summary>
+    /// A length limit such as model_max_length: a positive integer, or null when absent or larger
+    /// than any real limit (transformers writes 1e30 for "no limit").
+    /// </summary>
+    public int? Limit(string key)
+    {
+        if (!_values.TryGetValue(key, out var entry) || entry.Value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out double value) || value <= 0 || value != Math.Floor(value))
+        {
+            throw new MiguUserException($"{entry.Source}: '{key}' must be a positive integer, found {TokenizerJson.Kind(entry.Value)}.");
+        }
+
+        return value < int.MaxValue ? (int)value : null;
+    }
 }

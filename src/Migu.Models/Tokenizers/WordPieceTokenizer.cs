@@ -135,7 +135,7 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
         }
 
         string unk = model.TryGetProperty("unk_token", out JsonElement u) ? u.GetString() ?? "[UNK]" : "[UNK]";
-        List<AddedToken> added = TokenizerJson.AddedTokens(root);
+        List<AddedToken> added = TokenizerJson.AddedTokens(root, path);
         (List<int> Prefix, List<int> Suffix)? post = TokenizerJson.PostProcessor(root, path);
         bool cleanup = root.TryGetProperty("decoder", out JsonElement decoder) && decoder.ValueKind == JsonValueKind.Object
             && decoder.TryGetProperty("cleanup", out JsonElement c) ? c.ValueKind == JsonValueKind.True : config.Bool("clean_up_tokenization_spaces") ?? true;
@@ -293,7 +293,7 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
             ClsTokenId = cls,
             SepTokenId = sep,
             MaskTokenId = Id("mask_token", "[MASK]"),
-            ModelMaxLength = config.Int("model_max_length") is int m and > 0 and < 1_000_000 ? m : null,
+            ModelMaxLength = config.Limit("model_max_length") is int m and < 1_000_000 ? m : null,
         });
     }
 
