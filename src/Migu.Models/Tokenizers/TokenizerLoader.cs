@@ -260,8 +260,9 @@ public static class TokenizerLoader
         && pre.GetRawText().Contains("\"ByteLevel\"", StringComparison.Ordinal);
 
     internal static bool IsWordPiece(JsonElement root) =>
-        root.TryGetProperty("model", out JsonElement model)
-        && model.TryGetProperty("type", out JsonElement type) && type.GetString() == "WordPiece";
+        root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty("model", out JsonElement model) && model.ValueKind == JsonValueKind.Object
+        && model.TryGetProperty("type", out JsonElement type) && type.ValueKind == JsonValueKind.String && type.GetString() == "WordPiece";
 
     internal static int? IdOf(string? token, IReadOnlyList<AddedToken> added, IReadOnlyDictionary<string, int> vocab)
     {
