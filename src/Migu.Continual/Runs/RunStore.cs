@@ -167,6 +167,25 @@ public sealed class RunStore
         }
     }
 
+    /// <summary>
+    /// Writes a directory whole or not at all: <paramref name="write"/> fills a fresh <c>TARGET.tmp</c>
+    /// (a stale one from a stopped run is removed first), which then replaces <paramref name="target"/>.
+    /// A run stopped while writing still finds the previous directory whole.
+    /// </summary>
+    public static void WriteDirectory(string target, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string temp = target + ".tmp";
+        if (Directory.Exists(temp))
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        Directory.CreateDirectory(temp);
+        write(temp);
+        CommitDirectory(temp, target);
+    }
+
     /// <summary>Moves a fully written directory into place (replacing an older one), so a reader never sees half a checkpoint.</summary>
     public static void CommitDirectory(string temp, string target)
     {

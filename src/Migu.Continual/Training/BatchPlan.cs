@@ -14,7 +14,7 @@ public static class BatchPlan
     public static IReadOnlyList<int[]> ForEpoch(IReadOnlyList<int> lengths, int batchSize, int seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var random = new Random(seed);
+        var random = new Shuffler(seed);
         int[] order = Enumerable.Range(0, lengths.Count).ToArray();
         random.Shuffle(order);
         var batches = new List<int[]>();

@@ -70,7 +70,7 @@ public sealed record TaskTrainingPlan
         var steps = new List<(int, int[])>();
         for (int epoch = 0; MaxSteps is int max ? steps.Count < max && lengths.Length > 0 : epoch < Epochs; epoch++)
         {
-            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, 0xDA7A, TaskIndex, epoch)))
+            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, SeedPurpose.DataOrder, TaskIndex, epoch)))
             {
                 steps.Add((epoch, batch));
             }
