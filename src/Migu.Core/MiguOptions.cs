@@ -45,7 +45,7 @@ public sealed record MiguOptions
     [Option("Which projections: all (attention and FFN), attention, ffn, a list such as q,k,v,o, or re:REGEX on module names", Flag = "--migu-layers")]
     public string Layers { get; init; } = "all";
 
-    [Option("Train the first task of a sequence without MIGU, as the reference code does (the flag applies MIGU from the first task)", Flag = "--migu-first-task", Negated = true)]
+    [Option("Whether the first task of a sequence trains without MIGU, as in the reference code (true); the flag --migu-first-task applies MIGU from the first task", Flag = "--migu-first-task", Negated = true)]
     public bool SkipFirstTask { get; init; } = true;
 
     [Option("gradient (the paper: masked rows of ∇W are zeroed; Adam's momentum and weight decay still move them) or update (masked rows do not move at all; each row's bias correction counts its own steps)", Flag = "--migu-mode")]
