@@ -57,18 +57,12 @@ public class MiguStepBenchmark : IDisposable
         using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
         using (TokenMask.Use(padding))
+        using (migu?.Recording())
         {
             model.call(input).square().mean().backward();
         }
 
-        if (migu is null)
-        {
-            optimizer.Step(null);
-        }
-        else
-        {
-            migu.Step(optimizer);
-        }
+        optimizer.Step(migu?.MaskStep());
     }
 
     /// <summary>Switches MIGU off or on for the next steps (same model, same optimizer state).</summary>

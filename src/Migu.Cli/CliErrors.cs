@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Migu.Cli.Run;
 using Migu.Core;
 using Spectre.Console;
 
@@ -33,12 +34,17 @@ internal static class CliErrors
         return $"{message} (see {command} --help)";
     }
 
-    /// <summary>Runs <paramref name="body"/>; a <see cref="MiguUserException"/> becomes "error: …" and exit 2.</summary>
+    /// <summary>Runs <paramref name="body"/>; a <see cref="MiguUserException"/> becomes "error: …" and exit 2, a run stopped by Ctrl-C its resume hint and exit 130.</summary>
     public static int Run(ParseResult parse, Func<int> body)
     {
         try
         {
             return body();
+        }
+        catch (InterruptedRunException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return ObservedRun.Interrupted;
         }
         catch (MiguUserException e)
         {

@@ -6,11 +6,14 @@ using static TorchSharp.torch;
 namespace Migu.Core;
 
 /// <summary>
-/// MIGU for one model: installs magnitude accumulators on the selected projections, and at each
-/// optimizer-step boundary builds masks, masks gradients, lets the optimizer honour them, and resets.
-/// Targets of equal width share one (L, d_out) accumulator and one mask buffer, so mask building is
-/// a fixed handful of kernels per width, not a chain per layer. Attach after moving the model to
-/// its device. Usage per step: forward/backward (micro-batches accumulate) → <see cref="Step"/>.
+/// MIGU for one model: records the selected projections' output magnitudes during a training step's
+/// forward passes, and at the step boundary builds masks, masks gradients and hands the optimizer
+/// the row masks it must honour. Targets of equal width share one (L, d_out) accumulator and one
+/// mask buffer, so mask building is a fixed handful of kernels per width, not a chain per layer.
+/// Attach after moving the model to its device. Usage per step: forward/backward inside
+/// <see cref="Recording"/> (micro-batches accumulate) → <see cref="MaskStep"/> → clip →
+/// <c>optimizer.Step(masks)</c>. Forward passes outside a recording scope (evaluation, probes)
+/// never reach the masks.
 /// </summary>
 public sealed class MiguController : IDisposable
 {
@@ -56,7 +59,7 @@ public sealed class MiguController : IDisposable
             random = new Generator((ulong)options.Seed); // TorchSharp makes CPU generators only; masks are drawn on the CPU and moved
         }
 
-        SetActive(true);
+        Active = true;
     }
 
     public MiguOptions Options { get; }
@@ -81,45 +84,57 @@ public sealed class MiguController : IDisposable
     /// <summary>Called at the start of each task: with SkipFirstTask, task 0 trains unmasked.</summary>
     public void BeginTask(int taskIndex) => SetActive(!(Options.SkipFirstTask && taskIndex == 0));
 
-    /// <summary>Turns masking (and, for magnitude masks, recording) on or off; resets the accumulators.</summary>
+    /// <summary>Turns masking on or off; resets the accumulators.</summary>
     public void SetActive(bool active)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         Active = active;
-        bool record = active && Options.Source == MaskSource.Magnitude;
-        if (record != recording)
-        {
-            foreach (WidthGroup g in groups)
-            {
-                g.Install(record);
-            }
-
-            recording = record;
-        }
-
         Reset();
     }
 
     /// <summary>
-    /// The optimizer-step boundary: builds masks, zeroes masked gradient rows, calls
-    /// <paramref name="beforeOptimizer"/> (e.g. gradient clipping), steps the optimizer (in update
-    /// mode with the row masks so masked rows stay put), and resets the accumulators.
+    /// Records the output magnitudes of the forward passes run until the scope is disposed: those
+    /// of one training step (all its micro-batches). Nothing is recorded outside such a scope, so
+    /// evaluation between steps leaves the next mask alone. Records nothing while masking is off or
+    /// for random masks.
     /// </summary>
-    public void Step(IRowMaskedOptimizer optimizer, Action? beforeOptimizer = null)
+    public IDisposable Recording()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (recording || !Active || Options.Source != MaskSource.Magnitude)
+        {
+            return NoScope.Instance;
+        }
+
+        Install(true);
+        return new RecordingScope(this);
+    }
+
+    /// <summary>
+    /// The step boundary, before clipping: builds this step's masks from the magnitudes recorded
+    /// since the last step (or at random), zeroes the masked gradient rows, and clears the
+    /// magnitudes for the next step. Returns the row masks the optimizer must honour (update mode:
+    /// masked rows do not move at all); null in gradient mode or while masking is off.
+    /// </summary>
+    public IReadOnlyDictionary<Parameter, Tensor>? MaskStep()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         if (!Active)
         {
-            beforeOptimizer?.Invoke();
-            optimizer.Step(null);
-            return;
+            return null;
         }
 
         BuildMasks();
         MaskGradients();
-        beforeOptimizer?.Invoke();
-        optimizer.Step(Options.Mode == MiguMode.Update ? updateMasks : null);
         Reset();
+        return Options.Mode == MiguMode.Update ? updateMasks : null;
+    }
+
+    /// <summary>A whole masked step without clipping: <see cref="MaskStep"/>, then the optimizer.</summary>
+    public void Step(IRowMaskedOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        optimizer.Step(MaskStep());
     }
 
     /// <summary>Fills the mask buffers from the accumulators (or at random); 1 = the row may change.</summary>
@@ -168,7 +183,7 @@ public sealed class MiguController : IDisposable
     /// <summary>The magnitudes accumulated for a target since the last reset, (rows).</summary>
     public Tensor MagnitudesOf(MaskTarget target) => FindRow(target, (g, i) => g.Magnitudes[i]);
 
-    /// <summary>Zeroes the accumulators; called after each optimizer step.</summary>
+    /// <summary>Zeroes the accumulators; <see cref="MaskStep"/> does it after building each step's masks.</summary>
     public void Reset()
     {
         using var noGrad = no_grad();
@@ -185,6 +200,7 @@ public sealed class MiguController : IDisposable
             return;
         }
 
+        Install(false);
         foreach (WidthGroup g in groups)
         {
             g.Dispose();
@@ -212,6 +228,16 @@ public sealed class MiguController : IDisposable
         }
     }
 
+    private void Install(bool record)
+    {
+        foreach (WidthGroup g in groups)
+        {
+            g.Install(record);
+        }
+
+        recording = record;
+    }
+
     private Tensor FindRow(MaskTarget target, Func<WidthGroup, int, Tensor> pick)
     {
         foreach (WidthGroup g in groups)
@@ -224,6 +250,31 @@ public sealed class MiguController : IDisposable
         }
 
         throw new ArgumentException($"{target.Name} is not a target of this controller", nameof(target));
+    }
+
+    /// <summary>Ends a <see cref="Recording"/> scope: the projections stop recording.</summary>
+    private sealed class RecordingScope(MiguController owner) : IDisposable
+    {
+        private bool ended;
+
+        public void Dispose()
+        {
+            if (!ended && !owner.disposed)
+            {
+                owner.Install(false);
+            }
+
+            ended = true;
+        }
+    }
+
+    private sealed class NoScope : IDisposable
+    {
+        public static NoScope Instance { get; } = new();
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>Targets of one width and device: their stacked accumulators and masks.</summary>
@@ -274,7 +325,6 @@ public sealed class MiguController : IDisposable
 
         public void Dispose()
         {
-            Install(false);
             foreach (Tensor t in rows.Concat(columnMasks))
             {
                 t.Dispose();
@@ -284,4 +334,21 @@ public sealed class MiguController : IDisposable
             Masks.Dispose();
         }
     }
+}
+
+/// <summary>
+/// One weight whose output rows MIGU masks, with the way to hand it a magnitude accumulator.
+/// A projection gives one (its weight, by its own outputs); a LoRA layer gives two (A by x·A, B by
+/// the whole layer output).
+/// </summary>
+/// <param name="Name">Parameter name, e.g. <c>encoder.block.0.layer.0.SelfAttention.q.weight</c>.</param>
+/// <param name="Weight">The weight; dimension 0 is the output unit.</param>
+/// <param name="Install">Points the recorder at an fp32 (rows) accumulator, or detaches it with null.</param>
+public sealed record MaskTarget(string Name, Parameter Weight, Action<Tensor?> Install)
+{
+    public long Rows => Weight.shape[0];
+
+    /// <summary>The target for a projection's own weight.</summary>
+    public static MaskTarget For(string moduleName, Projection projection) =>
+        new(moduleName.Length == 0 ? "weight" : moduleName + ".weight", projection.Weight, acc => projection.MagnitudeAccumulator = acc);
 }

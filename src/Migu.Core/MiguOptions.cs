@@ -39,22 +39,25 @@ public enum MaskSource
 /// <summary>MIGU's settings. Immutable; round-trips through JSON as part of a recipe.</summary>
 public sealed record MiguOptions
 {
-    /// <summary>Threshold ratio T in [0, 1): the fraction of output units whose rows are masked.</summary>
+    [Option("T in [0, 1): ⌊T·d_out⌋ output rows of each selected weight are masked per step (the flag turns MIGU on; off turns it off)", Flag = "--migu", Switches = "MIGU", ValueName = "T")]
     public double Threshold { get; init; } = 0.7;
 
-    /// <summary>Which projections: "all" (attention and FFN), "attention", "ffn", a list such as "q,k,v,o", or "re:REGEX" on module names.</summary>
+    [Option("Which projections: all (attention and FFN), attention, ffn, a list such as q,k,v,o, head (the heads outside the blocks: lm_head, an MLM head's dense and tied decoder, a classifier; a tied head's rows are the word embedding's, so masking them freezes those rows too), or re:REGEX on module names", Flag = "--migu-layers")]
     public string Layers { get; init; } = "all";
 
-    /// <summary>Train the first task of a sequence without MIGU, as the reference code does.</summary>
+    [Option("Whether the first task of a sequence trains without MIGU, as in the reference code (true); the flag --migu-first-task applies MIGU from the first task", Flag = "--migu-first-task", Negated = true)]
     public bool SkipFirstTask { get; init; } = true;
 
+    [Option("gradient (the paper: masked rows of ∇W are zeroed; Adam's momentum and weight decay still move them) or update (masked rows do not move at all; each row's bias correction counts its own steps)", Flag = "--migu-mode")]
     public MiguMode Mode { get; init; } = MiguMode.Gradient;
 
+    [Option("top_k (the paper: keep the d − ⌊T·d⌋ largest units, ties to the lower index) or quantile (the reference code: keep n ≥ quantile(n, T))", Flag = "--migu-rule")]
     public ThresholdRule Rule { get; init; } = ThresholdRule.TopK;
 
+    [Option("magnitude, or random: ⌊T·d⌋ rows masked uniformly at random each step (the random-update baseline; method random sets it)")]
     public MaskSource Source { get; init; } = MaskSource.Magnitude;
 
-    /// <summary>Seed of the random-update baseline's masks.</summary>
+    [Option("Seed of the random masks (method random sets the run seed)")]
     public long Seed { get; init; } = 42;
 
     /// <summary>Throws <see cref="MiguUserException"/> naming the bad field.</summary>

@@ -3,15 +3,6 @@ using static TorchSharp.torch;
 
 namespace Migu.Models;
 
-/// <summary>The families this project implements.</summary>
-public enum ModelFamily
-{
-    T5,
-    Roberta,
-    Llama,
-    Bert,
-}
-
 /// <summary>
 /// A model of one family. Parameter names are the Hugging Face state-dict keys, every linear map
 /// is a <see cref="Migu.Core.Projection"/>, and each token stream's forward runs inside
@@ -24,7 +15,17 @@ public abstract class LanguageModel : nn.Module<ModelBatch, ModelOutput>
     {
     }
 
+    /// <summary>What the family is and can do (<see cref="ModelFamily"/>): ask it instead of testing the model's class.</summary>
     public abstract ModelFamily Family { get; }
+
+    /// <summary>Rows of the token embedding: every id a tokenizer gives this model must be below it.</summary>
+    public abstract long VocabSize { get; }
+
+    /// <summary>Tokens one sequence may hold (learned positions), or null when positions are relative and set no limit.</summary>
+    public virtual long? MaxPositions => null;
+
+    /// <summary>Whether the head scores classes (one row per sequence) rather than tokens.</summary>
+    public virtual bool IsClassifier => false;
 
     /// <summary>The Hugging Face config.json this model was built from (and is saved with).</summary>
     public abstract string ConfigJson { get; }

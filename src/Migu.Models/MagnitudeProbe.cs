@@ -59,6 +59,7 @@ public static class MagnitudeProbe
         double? loss;
         using (var scope = NewDisposeScope())
         using (no_grad())
+        using (migu.Recording())
         {
             var onDevice = new ModelBatch
             {

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Core;
+using Migu.Models;
 using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public sealed class AnalyzeCommandTests : IDisposable
     private static void Checkpoint(string dir, long seed)
     {
         manual_seed(seed);
-        var (model, _) = RunModel.Create("llama-tiny", null, CPU);
+        var (model, _) = ModelLoader.LoadWithTokenizer("llama-tiny", null, CPU);
         using (model)
         {
             ModelCheckpoint.Save(model, dir);

@@ -21,6 +21,7 @@ internal static class MaskedStepLeakCheck
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
             using (TokenMask.Use(mask))
+            using (migu.Recording())
             {
                 model.call(x).square().mean().backward();
             }

@@ -33,7 +33,11 @@ public class MaskedStepTests
             migu.BeginTask(task); // task 0 is trained without MIGU (SkipFirstTask)
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            p.call(ones(1, 1)).sum().backward();
+            using (migu.Recording())
+            {
+                p.call(ones(1, 1)).sum().backward();
+            }
+
             migu.Step(optimizer);
             if (task == 0)
             {
@@ -110,7 +114,11 @@ public class MaskedStepTests
             migu.BeginTask(task);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            p.call(ones(1, 1)).sum().backward();
+            using (migu.Recording())
+            {
+                p.call(ones(1, 1)).sum().backward();
+            }
+
             migu.Step(optimizer);
         }
 
@@ -163,7 +171,11 @@ public class MaskedStepTests
             migu.BeginTask(task);
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            p.call(ones(1, 1)).sum().backward();
+            using (migu.Recording())
+            {
+                p.call(ones(1, 1)).sum().backward();
+            }
+
             migu.Step(optimizer);
             if (task == 0)
             {

@@ -73,7 +73,11 @@ public class MiguControllerTests
         {
             migu.Reset();
             using var scope = NewDisposeScope();
-            model.call(x);
+            using (migu.Recording())
+            {
+                model.call(x);
+            }
+
             return TestTensors.Values(migu.MagnitudesOf(migu.Targets[1]));
         }
 
@@ -81,8 +85,13 @@ public class MiguControllerTests
         migu.Reset();
         using (var scope = NewDisposeScope())
         {
-            model.call(a).sum().backward(); // micro-batch 1
-            model.call(b).sum().backward(); // micro-batch 2
+            using (migu.Recording())
+            {
+                model.call(a).sum().backward(); // micro-batch 1
+                model.call(b).sum().backward(); // micro-batch 2
+            }
+
+            model.call(a); // outside the step's recording: an evaluation pass, not counted
             TestTensors.AssertClose(expected.Select(v => (double)v).ToArray(), TestTensors.Values(migu.MagnitudesOf(migu.Targets[1])), 1e-5, 1e-5, "accumulated");
             migu.Step(optimizer);
             Assert.All(TestTensors.Values(migu.MagnitudesOf(migu.Targets[1])), v => Assert.Equal(0f, v));
@@ -96,7 +105,11 @@ public class MiguControllerTests
         using var model = new TinyMlp();
         using var migu = new MiguController(model, new MiguOptions { Threshold = 0.7 });
         using var scope = NewDisposeScope();
-        model.call(randn(6, 8)).square().sum().backward();
+        using (migu.Recording())
+        {
+            model.call(randn(6, 8)).square().sum().backward();
+        }
+
         var before = migu.Targets.Select(t => TestTensors.Values(t.Weight.grad!)).ToArray();
 
         migu.BuildMasks();
@@ -126,7 +139,11 @@ public class MiguControllerTests
         using var model = new TinyMlp(8, 16); // fc1 and fc2 share width 16, fc3 is 8 wide
         using var migu = new MiguController(model, new MiguOptions { Threshold = 0.6 });
         using var scope = NewDisposeScope();
-        model.call(randn(7, 8));
+        using (migu.Recording())
+        {
+            model.call(randn(7, 8));
+        }
+
         migu.BuildMasks();
         foreach (MaskTarget t in migu.Targets)
         {
@@ -143,7 +160,11 @@ public class MiguControllerTests
         using var migu = new MiguController(model, new MiguOptions());
         migu.BeginTask(0);
         Assert.False(migu.Active);
-        Assert.All(migu.Targets, t => Assert.Null(((Projection)model.named_modules().First(m => m.name + ".weight" == t.Name).module).MagnitudeAccumulator));
+        using (migu.Recording())
+        {
+            Assert.All(migu.Targets, t => Assert.Null(((Projection)model.named_modules().First(m => m.name + ".weight" == t.Name).module).MagnitudeAccumulator));
+        }
+
         migu.BeginTask(1);
         Assert.True(migu.Active);
 
@@ -210,6 +231,7 @@ public class MiguControllerTests
         using var model = new TinyMlp();
         using var migu = new MiguController(model, new MiguOptions { Rule = rule, Threshold = 0.3 });
         using var scope = NewDisposeScope();
+        using var recording = migu.Recording();
         model.call(randn(4, 8));
         migu.BuildMasks();
         return [.. migu.Targets.Select(t => (

@@ -85,6 +85,7 @@ public class PyTorchParityTests
         optimizer.ZeroGrad();
         Tensor loss;
         using (TokenMask.Use(mask))
+        using (migu.Recording())
         {
             loss = TestTensors.MaskedMse(model.call(x), target, mask);
         }

@@ -26,8 +26,12 @@ public sealed class MagnitudeReducerTests
                 a[.., 0].add_(1e6f);
             }
         };
-        narrow.forward(ones(3, 4));
-        wide.forward(ones(3, 4));
+        using (migu.Recording())
+        {
+            narrow.forward(ones(3, 4));
+            wide.forward(ones(3, 4));
+        }
+
         float[] before = migu.MagnitudesOf(migu.Targets[0]).data<float>().ToArray();
 
         migu.BuildMasks();

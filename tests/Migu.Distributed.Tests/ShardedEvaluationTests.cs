@@ -2,6 +2,7 @@ using Migu.Continual.Evaluation;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Continual.Training;
+using Migu.Models;
 using static TorchSharp.torch;
 
 namespace Migu.Distributed.Tests;
@@ -17,7 +18,7 @@ public sealed class ShardedEvaluationTests
     public void The_ranks_shares_are_disjoint_and_together_are_one_process_answers(string preset, EvalMode mode, int world)
     {
         manual_seed(11);
-        var (model, tokenizer) = RunModel.Create(preset, null, CPU);
+        var (model, tokenizer) = ModelLoader.LoadWithTokenizer(preset, null, CPU);
         using var owned = model;
         var encoder = new ExampleEncoder(tokenizer, model.Family, 48, 4);
         var predictor = new TaskPredictor(model, encoder, new EvalSettings { Mode = mode, Batch = 4, MaxNewTokens = 3 }, CPU);

@@ -22,7 +22,7 @@ internal static class TaskFiles
         Data = dataRoot,
         Tasks = ["colors", "animals"],
         Model = "llama-tiny",
-        Method = ContinualMethod.Ft,
+        Method = "ft",
         Migu = new Migu.Core.MiguOptions { Threshold = 0.5, SkipFirstTask = false },
         Training = new TrainingSettings { Lr = 3e-3, Batch = batch, GradAccum = gradAccum, MaxSourceLength = 64, MaxTargetLength = 8 },
         Eval = new EvalSettings { Mode = EvalMode.Rank, Batch = 4 },
@@ -33,7 +33,7 @@ internal static class TaskFiles
     public static Recipe T5Lora(string dataRoot, int batch, int gradAccum) => LlamaFt(dataRoot, batch, gradAccum) with
     {
         Model = "t5-tiny",
-        Method = ContinualMethod.Lora,
+        Method = "lora",
         Lora = new LoraSettings { Rank = 4, Alpha = 8, Dropout = 0.1, Targets = "all" },
         Migu = new Migu.Core.MiguOptions { Threshold = 0.5, Mode = Migu.Core.MiguMode.Update, SkipFirstTask = false },
         Eval = new EvalSettings { Mode = EvalMode.Generate, Batch = 3, MaxNewTokens = 4 },

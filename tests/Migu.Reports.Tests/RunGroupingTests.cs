@@ -19,12 +19,12 @@ public class RunGroupingTests
     {
         RunRecord[] runs =
         [
-            Run("lora-u", new Recipe { Method = ContinualMethod.Lora, Migu = new MiguOptions { Mode = MiguMode.Update }, Seed = 1 }),
+            Run("lora-u", new Recipe { Method = "lora", Migu = new MiguOptions { Mode = MiguMode.Update }, Seed = 1 }),
             Run("ft-migu-2", new Recipe { Migu = new MiguOptions(), Seed = 2, Device = "cuda" }),
             Run("ft-1", new Recipe { Seed = 1 }),
             Run("ft-migu-1", new Recipe { Migu = new MiguOptions { Seed = 7 }, Seed = 1 }),
             Run("ft-2", new Recipe { Seed = 2 }),
-            Run("mtl", new Recipe { Method = ContinualMethod.Mtl }),
+            Run("mtl", new Recipe { Method = "mtl" }),
         ];
         var (groups, sets) = RunGrouping.Group(runs);
         Assert.Equal(["ft", "ft+MIGU", "lora+MIGU (update)", "mtl"], groups.Select(g => g.Label));
@@ -39,10 +39,10 @@ public class RunGroupingTests
     {
         RunRecord[] runs =
         [
-            Run("a", new Recipe { Method = ContinualMethod.Olora }),
+            Run("a", new Recipe { Method = "olora" }),
             Run("b", new Recipe { Migu = new MiguOptions() }),
             Run("c", new Recipe()),
-            Run("d", new Recipe { Method = ContinualMethod.Lora, Migu = new MiguOptions() }),
+            Run("d", new Recipe { Method = "lora", Migu = new MiguOptions() }),
         ];
         var forward = RunGrouping.Group(runs).Groups.Select(g => g.Label).ToList();
         var backward = RunGrouping.Group([.. runs.Reverse()]).Groups.Select(g => g.Label).ToList();

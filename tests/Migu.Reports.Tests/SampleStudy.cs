@@ -39,13 +39,13 @@ internal static class SampleStudy
         dirs.Add(store.AddRun("ft-migu-t0.5-s1", new Recipe { Tasks = Tasks, Model = "t5-small", Seed = 1, Migu = migu with { Threshold = 0.5 } },
             RunStoreBuilder.Metrics(Tasks, [[0.9, 0.2, 0.1], [0.7, 0.9, 0.1], [0.5, 0.7, 0.9]], Baseline, 1900), loss));
 
-        var lora = new Recipe { Tasks = Tasks, Model = "t5-small", Method = ContinualMethod.Lora, Migu = migu with { Mode = MiguMode.Update } };
+        var lora = new Recipe { Tasks = Tasks, Model = "t5-small", Method = "lora", Migu = migu with { Mode = MiguMode.Update } };
         dirs.Add(store.AddRun("lora-migu-s1", lora with { Seed = 1 },
             RunStoreBuilder.Metrics(Tasks, [[0.8, 0.2, 0.1], [0.75, 0.85, 0.1], [0.7, 0.8, 0.85]], Baseline, 1200), loss));
         dirs.Add(store.AddRun("lora-migu-s2", lora with { Seed = 2 },
             RunStoreBuilder.Metrics(Tasks, [[0.8, 0.2, 0.1]], Baseline, 400), RunStoreBuilder.Loss(Tasks[..1], 60)));
 
-        dirs.Add(store.AddRun("mtl-s1", new Recipe { Tasks = Tasks, Model = "t5-small", Method = ContinualMethod.Mtl, Seed = 1 },
+        dirs.Add(store.AddRun("mtl-s1", new Recipe { Tasks = Tasks, Model = "t5-small", Method = "mtl", Seed = 1 },
             RunStoreBuilder.JointMetrics(Tasks, [0.92, 0.88, 0.9]), loss: null));
         return dirs;
     }

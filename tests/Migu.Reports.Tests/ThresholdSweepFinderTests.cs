@@ -41,7 +41,7 @@ public class ThresholdSweepFinderTests
             Run("t7-lr", new Recipe { Migu = new MiguOptions { Threshold = 0.7 }, Training = new TrainingSettings { Lr = 1e-3 } })));
         Assert.Empty(Sweeps(
             Run("t5", new Recipe { Migu = new MiguOptions { Threshold = 0.5 } }),
-            Run("t7-lora", new Recipe { Method = ContinualMethod.Lora, Migu = new MiguOptions { Threshold = 0.7 } })));
+            Run("t7-lora", new Recipe { Method = "lora", Migu = new MiguOptions { Threshold = 0.7 } })));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Migu.Continual.Bench;
+using Migu.Continual.Recipes;
 using Migu.Core;
 using Migu.Core.Runtime;
 using TorchSharp;
@@ -50,7 +51,7 @@ internal static class BenchCommand
                 Device = parse.GetValue(device)!,
                 Breakdown = parse.GetValue(breakdown),
             };
-            MiguMode miguMode = Run.RecipeFlags.ParseEnum<MiguMode>(parse.GetValue(mode)!, "--migu-mode");
+            MiguMode miguMode = RecipeOptions.ParseEnum<MiguMode>(parse.GetValue(mode)!, "--migu-mode");
             List<BenchCase> list = parse.GetValue(cases) is string names
                 ? [.. names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => Parse(n, template, parse.GetValue(threshold), miguMode))]
                 : [template with

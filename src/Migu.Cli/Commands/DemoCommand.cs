@@ -18,7 +18,7 @@ internal static class DemoCommand
     public static Recipe DefaultRecipe { get; } = new()
     {
         Model = "llama-mini",
-        Method = ContinualMethod.Ft,
+        Method = "ft",
         Training = new TrainingSettings
         {
             Epochs = 3,
@@ -56,23 +56,15 @@ internal static class DemoCommand
             }
 
             string root = parse.GetValue(output)!;
-            try
-            {
-                RunMetrics plain = RunSession.Execute(ft with { Migu = null }, Path.Combine(root, "ft"), "1/2 sequential fine-tuning (FT)");
-                RunMetrics migu = RunSession.Execute(withMigu, Path.Combine(root, "ft-migu"), $"2/2 FT + MIGU (T = {withMigu.Migu.Threshold})");
-                AnsiConsole.Write(new Columns(
-                    ResultTables.Matrix(plain, "FT: accuracy %"),
-                    ResultTables.Matrix(migu, "FT + MIGU: accuracy %")));
-                AnsiConsole.Write(ResultTables.Summary([("FT", plain), ("FT + MIGU", migu)]));
-                AnsiConsole.MarkupLine(Verdict(plain, migu));
-                AnsiConsole.MarkupLine($"run stores: [blue]{Markup.Escape(Path.GetFullPath(root))}[/]; a report with plots: migu report {Markup.Escape(root)}");
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine($"interrupted; run the same command again to resume from {root}");
-                return RunSession.Interrupted;
-            }
+            RunMetrics plain = RunSession.Execute(ft with { Migu = null }, Path.Combine(root, "ft"), "1/2 sequential fine-tuning (FT)");
+            RunMetrics migu = RunSession.Execute(withMigu, Path.Combine(root, "ft-migu"), $"2/2 FT + MIGU (T = {withMigu.Migu.Threshold})");
+            AnsiConsole.Write(new Columns(
+                ResultTables.Matrix(plain, "FT: accuracy %"),
+                ResultTables.Matrix(migu, "FT + MIGU: accuracy %")));
+            AnsiConsole.Write(ResultTables.Summary([("FT", plain), ("FT + MIGU", migu)]));
+            AnsiConsole.MarkupLine(Verdict(plain, migu));
+            AnsiConsole.MarkupLine($"run stores: [blue]{Markup.Escape(Path.GetFullPath(root))}[/]; a report with plots: migu report {Markup.Escape(root)}");
+            return 0;
         }));
         return command;
     }

@@ -35,7 +35,7 @@ internal static class GenerateCommand
             using LanguageModel m = ModelLoader.Load(dir, TorchRuntime.ParseDevice(parse.GetValue(device)!));
             Device dev = m.parameters().First().device;
             var encoded = texts.Select(t => tokenizer.Encode(t)).ToList();
-            bool decoderOnly = m.Family == ModelFamily.Llama; // left padding, and the output repeats the prompt
+            bool decoderOnly = m.Family.IsDecoderOnly; // left padding, and the output repeats the prompt
             using var scope = NewDisposeScope();
             using var batch = TokenBatch.Create(encoded, tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0, decoderOnly ? PaddingSide.Left : PaddingSide.Right, device: dev);
             Tensor ids = batch.InputIds;

@@ -36,19 +36,11 @@ internal static class RunCommand
 
             string outDirectory = parse.GetValue(output)
                 ?? throw new MiguUserException("--out DIR is required: the run directory for the recipe, metrics, checkpoints and logs");
-            try
-            {
-                RunMetrics metrics = RunSession.Execute(recipe, outDirectory);
-                AnsiConsole.Write(ResultTables.Matrix(metrics, "accuracy (%) after each task (rows) on each task (columns)"));
-                AnsiConsole.Write(ResultTables.Summary([(recipe.Method.ToString().ToLowerInvariant() + (recipe.Migu is null ? string.Empty : "+MIGU"), metrics)]));
-                AnsiConsole.MarkupLine($"run store: [blue]{Markup.Escape(Path.GetFullPath(outDirectory))}[/] (report: migu report {Markup.Escape(outDirectory)})");
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine($"interrupted; a checkpoint is in {outDirectory}: run the same command again to resume");
-                return RunSession.Interrupted;
-            }
+            RunMetrics metrics = RunSession.Execute(recipe, outDirectory);
+            AnsiConsole.Write(ResultTables.Matrix(metrics, "accuracy (%) after each task (rows) on each task (columns)"));
+            AnsiConsole.Write(ResultTables.Summary([(recipe.Method + (recipe.Migu is null ? string.Empty : "+MIGU"), metrics)]));
+            AnsiConsole.MarkupLine($"run store: [blue]{Markup.Escape(Path.GetFullPath(outDirectory))}[/] (report: migu report {Markup.Escape(outDirectory)})");
+            return 0;
         }));
         return command;
     }

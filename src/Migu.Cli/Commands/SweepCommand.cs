@@ -53,15 +53,7 @@ internal static class SweepCommand
                         Seed = seed,
                         Migu = pointRecipe.Migu is null ? null : pointRecipe.Migu with { Seed = seed },
                     };
-                    try
-                    {
-                        RunSession.Execute(recipe, dir, $"{index}/{total} {name} seed={seed}");
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        Console.Error.WriteLine($"interrupted; run the same command again to continue the sweep from {dir}");
-                        return RunSession.Interrupted;
-                    }
+                    RunSession.Execute(recipe, dir, $"{index}/{total} {name} seed={seed}");
 
                     runs.Add(dir);
                 }

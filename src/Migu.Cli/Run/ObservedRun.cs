@@ -5,15 +5,29 @@ namespace Migu.Cli.Run;
 
 /// <summary>
 /// Runs long work with the right progress display — live bars on a terminal, plain lines when
-/// output is redirected — and Ctrl-C turned into a cancellation token, so the work can stop at a
-/// step boundary after writing a checkpoint.
+/// output is redirected — and the one Ctrl-C handler: Ctrl-C becomes a cancellation token, so the
+/// work stops at a step boundary after writing a checkpoint, and then an <see cref="InterruptedRunException"/>
+/// that <see cref="CliErrors.Run"/> reports (exit code 130).
 /// </summary>
 internal static class ObservedRun
 {
     /// <summary>Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).</summary>
     public const int Interrupted = 130;
 
-    public static T Execute<T>(Func<IRunObserver, CancellationToken, T> work)
+    /// <summary>Runs <paramref name="work"/>, which writes its checkpoints into <paramref name="directory"/>.</summary>
+    public static T Execute<T>(string directory, Func<IRunObserver, CancellationToken, T> work)
+    {
+        try
+        {
+            return Observe(work);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new InterruptedRunException($"interrupted; a checkpoint is in {directory}: run the same command again to resume", e);
+        }
+    }
+
+    private static T Observe<T>(Func<IRunObserver, CancellationToken, T> work)
     {
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -41,5 +55,23 @@ internal static class ObservedRun
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+}
+
+/// <summary>A run stopped by Ctrl-C after writing a checkpoint; running the same command again resumes it.</summary>
+public sealed class InterruptedRunException : Exception
+{
+    public InterruptedRunException()
+    {
+    }
+
+    public InterruptedRunException(string message)
+        : base(message)
+    {
+    }
+
+    public InterruptedRunException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

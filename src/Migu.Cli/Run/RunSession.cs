@@ -11,9 +11,6 @@ namespace Migu.Cli.Run;
 /// </summary>
 internal static class RunSession
 {
-    /// <summary>Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).</summary>
-    public const int Interrupted = ObservedRun.Interrupted;
-
     public static RunMetrics Execute(Recipe recipe, string outDirectory, string? title = null)
     {
         IReadOnlyList<LoadedTask> tasks = RunTasks.Load(recipe);
@@ -22,6 +19,6 @@ internal static class RunSession
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(title)}[/] → {Markup.Escape(Path.GetFullPath(outDirectory))}");
         }
 
-        return ObservedRun.Execute((observer, cancel) => new ContinualRunner(recipe, tasks, outDirectory, observer).Run(cancel));
+        return ObservedRun.Execute(outDirectory, (observer, cancel) => new ContinualRunner(recipe, tasks, outDirectory, observer).Run(cancel));
     }
 }

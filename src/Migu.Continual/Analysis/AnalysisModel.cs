@@ -33,13 +33,13 @@ internal sealed class AnalysisModel : IDisposable
     public static AnalysisModel Load(AnalysisSubject subject, Device device, long seed)
     {
         TorchSeed.All(seed); // a preset's random weights
-        var (model, tokenizer) = RunModel.Create(subject.Model, subject.TokenizerDirectory, device);
+        var (model, tokenizer) = ModelLoader.LoadWithTokenizer(subject.Model, subject.TokenizerDirectory, device);
         LoraAdapters? lora = null;
         try
         {
-            if (model.Family == ModelFamily.Roberta)
+            if (!model.Family.Generates)
             {
-                throw new MiguUserException($"{subject.Model}: the analysis feeds prompts and answers, which needs a T5 or Llama model; RoBERTa is not supported");
+                throw new MiguUserException($"{subject.Model}: the analysis feeds prompts and answers, which needs a T5 or Llama model; {model.Family.Name} is not supported");
             }
 
             if (model.parameters().Any(p => p.dtype != ScalarType.Float32))

@@ -106,7 +106,7 @@ public sealed class MagnitudeAnalyzer(MagnitudeAnalysisSettings settings, Action
     {
         int source = settings.MaxSourceLength;
         int target = settings.MaxTargetLength;
-        if (RunModel.MaxPositions(loaded.Model) is long positions && source + target > positions)
+        if (loaded.Model.MaxPositions is long positions && source + target > positions)
         {
             source = (int)Math.Max(8, positions - target);
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{label}: prompts are cut to {source} tokens: the model has {positions} positions and answers take up to {target}"));

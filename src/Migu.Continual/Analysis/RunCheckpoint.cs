@@ -63,9 +63,9 @@ public sealed partial record RunCheckpoint(string RunDirectory, Recipe Recipe, s
         }
 
         var (dir, phase) = found[^1];
-        int phases = recipe.Method == ContinualMethod.Mtl ? 1 : metrics?.Tasks.Count ?? recipe.Tasks?.Count ?? phase + 1;
+        int phases = ContinualMethods.Find(recipe.Method)?.JointPhase == true ? 1 : metrics?.Tasks.Count ?? recipe.Tasks?.Count ?? phase + 1;
         bool finished = metrics?.Finished == true;
-        bool full = File.Exists(Path.Combine(dir, ModelCheckpoint.ConfigFile));
+        bool full = ModelCheckpoint.IsCheckpointDirectory(dir);
         return new RunCheckpoint(runDirectory, recipe, dir, phase, Math.Max(phases, phase + 1), finished)
         {
             BaseModel = full ? null : BaseOf(runDirectory, recipe),
@@ -75,20 +75,20 @@ public sealed partial record RunCheckpoint(string RunDirectory, Recipe Recipe, s
     /// <summary>Where a LoRA-type run's base weights are: the checkpoint the recipe names, or checkpoints/base for a preset.</summary>
     private static string BaseOf(string runDirectory, Recipe recipe)
     {
-        if (File.Exists(Path.Combine(recipe.Model, ModelCheckpoint.ConfigFile)))
+        if (ModelCheckpoint.IsCheckpointDirectory(recipe.Model))
         {
             return recipe.Model;
         }
 
         string saved = Path.Combine(runDirectory, "checkpoints", "base");
-        return File.Exists(Path.Combine(saved, ModelCheckpoint.ConfigFile))
+        return ModelCheckpoint.IsCheckpointDirectory(saved)
             ? saved
             : throw new MiguUserException($"{runDirectory}: the adapters' base model is missing (neither {recipe.Model} nor checkpoints/base holds a config.json)");
     }
 
     /// <summary>A full checkpoint (config.json) or an adapters-only one; a half-written one has neither.</summary>
     private static bool IsComplete(string dir) =>
-        File.Exists(Path.Combine(dir, ModelCheckpoint.ConfigFile)) || System.IO.Directory.Exists(Path.Combine(dir, LoraStrategy.AdaptersFolder));
+        ModelCheckpoint.IsCheckpointDirectory(dir) || System.IO.Directory.Exists(Path.Combine(dir, LoraStrategy.AdaptersFolder));
 
     // RunStore.TaskCheckpoint names them task-01-agnews; .tmp and .old folders are writes in progress.
     [GeneratedRegex(@"^task-(\d+)-.+(?<!\.tmp)(?<!\.old)$", RegexOptions.CultureInvariant)]

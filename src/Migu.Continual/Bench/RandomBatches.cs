@@ -1,6 +1,4 @@
 using Migu.Models;
-using Migu.Models.Llama;
-using Migu.Models.T5;
 using static TorchSharp.torch;
 
 namespace Migu.Continual.Bench;
@@ -13,20 +11,18 @@ namespace Migu.Continual.Bench;
 internal sealed class RandomBatches(LanguageModel model, BenchCase c, Device device) : IDisposable
 {
     private readonly Generator generator = new(1); // TorchSharp's generators are CPU generators: draw there, then copy
-    private readonly long vocab = Math.Min(32000, model switch
-    {
-        T5ForConditionalGeneration t => t.Config.VocabSize,
-        LlamaForCausalLM l => l.Config.VocabSize,
-        _ => 32000,
-    });
+    private readonly long vocab = Math.Min(32000, model.VocabSize);
 
-    public long TokensPerStep => model.Family == ModelFamily.T5
+    /// <summary>Whether a batch is a source and a target (T5) rather than one sequence.</summary>
+    public bool SourceAndTarget => model.Family.Architecture == ModelArchitecture.EncoderDecoder;
+
+    public long TokensPerStep => SourceAndTarget
         ? (long)c.Batch * (c.SourceLength + c.TargetLength)
         : (long)c.Batch * c.SequenceLength;
 
     public ModelBatch Next()
     {
-        if (model.Family == ModelFamily.T5)
+        if (SourceAndTarget)
         {
             return new ModelBatch
             {

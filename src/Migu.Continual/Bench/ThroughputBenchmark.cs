@@ -36,7 +36,7 @@ public static class ThroughputBenchmark
         }
 
         Device device = TorchRuntime.ParseDevice(c.Device);
-        ScalarType weights = TrainingPrecision.Resolve(c.Dtype, device);
+        ScalarType weights = TrainingPrecision.Resolve(TrainingPrecision.Parse(c.Dtype), device);
         long rssBefore = ProcessMemory.ResetPeak();
         memory?.ResetPeak();
         TorchSeed.All(0);
@@ -73,22 +73,22 @@ public static class ThroughputBenchmark
                 Synchronize(device);
                 var clock = Stopwatch.StartNew();
                 var marks = new List<(string, double)>();
-                Tensor loss = model.forward(batch).Loss!;
-                Mark(c, device, clock, marks, "forward");
-                loss.backward();
-                Mark(c, device, clock, marks, "backward");
+                Tensor loss;
+                using (migu?.Recording())
+                {
+                    loss = model.forward(batch).Loss!;
+                    Mark(c, device, clock, marks, "forward");
+                    loss.backward();
+                    Mark(c, device, clock, marks, "backward");
+                }
+
+                IReadOnlyDictionary<Parameter, Tensor>? rowMasks = migu?.MaskStep();
                 if (migu is not null)
                 {
-                    migu.BuildMasks();
-                    migu.MaskGradients();
                     Mark(c, device, clock, marks, "migu");
-                    optimizer.Step(migu.Options.Mode == MiguMode.Update ? migu.UpdateMasks : null);
-                    migu.Reset();
                 }
-                else
-                {
-                    optimizer.Step(null);
-                }
+
+                optimizer.Step(rowMasks);
 
                 optimizer.ZeroGrad();
                 Synchronize(device);
@@ -119,8 +119,8 @@ public static class ThroughputBenchmark
                 Params = parameters,
                 Trainable = trainable.Sum(p => p.numel()),
                 Batch = c.Batch,
-                Source = model.Family == ModelFamily.T5 ? c.SourceLength : c.SequenceLength,
-                Target = model.Family == ModelFamily.T5 ? c.TargetLength : 0,
+                Source = batches.SourceAndTarget ? c.SourceLength : c.SequenceLength,
+                Target = batches.SourceAndTarget ? c.TargetLength : 0,
                 StepMs = Math.Round(median, 2),
                 TokensPerSecond = Math.Round(tokensPerSecond),
                 PeakGib = device.type == DeviceType.CUDA

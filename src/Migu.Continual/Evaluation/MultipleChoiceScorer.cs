@@ -27,16 +27,16 @@ public sealed class MultipleChoiceScorer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        if (model.Family == ModelFamily.Roberta)
+        if (!model.Family.Generates)
         {
-            throw new MiguUserException("multiple-choice scoring by log-likelihood needs a T5 or Llama model, not a RoBERTa encoder");
+            throw new MiguUserException($"multiple-choice scoring by log-likelihood needs a T5 or Llama model, not a {model.Family.Name} encoder");
         }
 
         this.model = model;
         this.tokenizer = tokenizer;
         this.device = device;
         this.batchSize = Math.Max(1, batchSize);
-        maxLength = RunModel.MaxPositions(model);
+        maxLength = model.MaxPositions;
         encoder = new ExampleEncoder(tokenizer, model.Family, maxSourceLength: 8, maxTargetLength: 2); // for its collation only
     }
 
@@ -85,7 +85,7 @@ public sealed class MultipleChoiceScorer
     /// <summary>The context as the model reads it and the choice's tokens it scores.</summary>
     internal EncodedExample Pair(string context, string choice)
     {
-        if (model.Family == ModelFamily.T5)
+        if (!model.Family.IsDecoderOnly)
         {
             int eos = tokenizer.EosTokenId ?? throw new MiguUserException("the tokenizer has no EOS token");
             return new EncodedExample([.. tokenizer.Encode(context, addSpecialTokens: false), eos], [.. tokenizer.Encode(choice, addSpecialTokens: false)]);

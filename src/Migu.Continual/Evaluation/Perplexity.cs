@@ -17,7 +17,7 @@ public static class Perplexity
     public static double Of(LanguageModel model, IReadOnlyList<int[]> windows, ObjectiveTokens tokens, int batchSize, Device device)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Family != ModelFamily.Llama)
+        if (!model.Family.IsDecoderOnly)
         {
             throw new MiguUserException("perplexity is measured for decoder-only (Llama) models");
         }

@@ -48,13 +48,13 @@ public sealed class ForgettingProbe
 
         benchmarks = [.. settings.MultipleChoice.Select(f => (Path.GetFileNameWithoutExtension(f), MultipleChoiceFile.Read(f, settings.MaxItems)))];
         scorer = benchmarks.Count > 0 ? new MultipleChoiceScorer(model, tokenizer, device, recipe.Eval.Batch) : null;
-        if (settings.Perplexity.Count > 0 && model.Family != ModelFamily.Llama)
+        if (settings.Perplexity.Count > 0 && !model.Family.IsDecoderOnly)
         {
             throw new MiguUserException("forgetting.perplexity needs a decoder-only (Llama) model");
         }
 
-        int length = (int)Math.Min(settings.SeqLen, RunModel.MaxPositions(model) ?? settings.SeqLen);
-        var framing = TextFraming.For(model.Family, tokenizer);
+        int length = (int)Math.Min(settings.SeqLen, model.MaxPositions ?? settings.SeqLen);
+        TextFraming framing = model.Family.Framing(tokenizer);
         texts = [.. settings.Perplexity.Select(f => (TextCorpus.NameOf(f),
             (IReadOnlyList<int[]>)[.. SequencePacker.Pack(TextCorpus.Read(f).Select(d => framing.Encode(tokenizer, d)), length).Take(settings.MaxWindows)]))];
     }
@@ -85,10 +85,10 @@ public sealed class ForgettingProbe
 
     /// <summary>
     /// After each optimizer step of <paramref name="plan"/>: when <paramref name="step"/> ends an epoch,
-    /// measure; then clear MIGU's magnitudes, so the measurement's forward passes do not count
-    /// toward the next step's mask.
+    /// measure. MIGU records only inside a training step (<see cref="MiguController.Recording"/>), so
+    /// the measurement's forward passes never reach the next step's mask.
     /// </summary>
-    public void AfterStep(TaskTrainingPlan plan, StepRecord step, long globalStep, MiguController? migu)
+    public void AfterStep(TaskTrainingPlan plan, StepRecord step, long globalStep)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(step);
@@ -102,7 +102,6 @@ public sealed class ForgettingProbe
         if (known.EpochEnds.Contains(step.Step))
         {
             Measure(step.TaskIndex, step.Epoch + 1, globalStep + 1);
-            migu?.Reset();
         }
     }
 

@@ -1,3 +1,5 @@
+using Migu.Core;
+
 namespace Migu.Continual.Forgetting;
 
 /// <summary>
@@ -8,18 +10,18 @@ namespace Migu.Continual.Forgetting;
 /// </summary>
 public sealed record ForgettingSettings
 {
-    /// <summary>JSON Lines files of {"context", "choices", "answer"} (HellaSwag, WinoGrande, ARC converted to this shape).</summary>
+    [Option("JSON Lines files of {\"context\", \"choices\", \"answer\"} (HellaSwag, WinoGrande, ARC converted to this shape), scored by log-likelihood")]
     public IReadOnlyList<string> MultipleChoice { get; init; } = [];
 
-    /// <summary>Held-out general text (any corpus format <c>pretrain.corpora</c> takes) whose perplexity is tracked.</summary>
+    [Option("Held-out general text (any corpus format pretrain.corpora takes) whose perplexity is tracked (decoders)")]
     public IReadOnlyList<string> Perplexity { get; init; } = [];
 
-    /// <summary>Items per multiple-choice file at most (the first ones); null = all.</summary>
+    [Option("Items per multiple-choice file at most (the first ones)")]
     public int? MaxItems { get; init; }
 
-    /// <summary>Tokens per perplexity window (capped by the model's positions).</summary>
+    [Option("Tokens per perplexity window (capped by the model's positions)")]
     public int SeqLen { get; init; } = 256;
 
-    /// <summary>Perplexity windows per text at most.</summary>
+    [Option("Perplexity windows per text at most")]
     public int MaxWindows { get; init; } = 64;
 }

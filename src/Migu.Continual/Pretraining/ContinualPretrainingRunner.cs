@@ -4,7 +4,6 @@ using Migu.Continual.Runs;
 using Migu.Continual.Strategies;
 using Migu.Continual.Training;
 using Migu.Core;
-using Migu.Core.Lora;
 using Migu.Core.Runtime;
 using Migu.Models;
 using Migu.Models.Checkpoints;
@@ -24,8 +23,6 @@ namespace Migu.Continual.Pretraining;
 /// </summary>
 public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<LoadedTask> tasks, string outDirectory, IRunObserver? observer = null)
 {
-    private static readonly ContinualMethod[] Methods = [ContinualMethod.Ft, ContinualMethod.Lora, ContinualMethod.Replay, ContinualMethod.Ewc, ContinualMethod.Random];
-
     // Hub ids become their cached snapshot directories here, so the run store records (and pins) the revision.
     private readonly Recipe recipe = recipe with { Model = HubCache.Resolve(recipe.Model), Tokenizer = recipe.Tokenizer is string t ? HubCache.Resolve(t) : null };
 
@@ -33,19 +30,19 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
     {
         PretrainSettings settings = recipe.Pretrain ?? throw new MiguUserException("the recipe has no pretrain section; continual pre-training needs one");
         TrainingChecks.Validate(recipe);
-        if (!Methods.Contains(recipe.Method))
+        if (!ContinualMethods.Get(recipe.Method).Pretraining)
         {
             throw new MiguUserException(
-                $"method {recipe.Method.ToString().ToLowerInvariant()} is not for continual pre-training (use {string.Join(", ", Methods.Select(m => m.ToString().ToLowerInvariant()))})");
+                $"method {recipe.Method} is not for continual pre-training (use {string.Join(", ", ContinualMethods.All.Where(m => m.Pretraining).Select(m => m.Name))})");
         }
 
         // Everything that can be checked is checked before the run directory is made.
         Device device = TorchRuntime.ParseDevice(recipe.Device);
-        if (TrainingPrecision.Resolve(recipe.Training.Dtype, device) != ScalarType.Float32 && !recipe.Training.Dtype.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        if (recipe.Training.Dtype == TrainingDtype.Bf16)
         {
             // The domain loop, its checkpoints and the end-task fine-tuning keep fp32 weights; a bf16
             // request would be silently ignored, so it is refused instead ("auto" means fp32 here).
-            throw new MiguUserException($"training.dtype: continual pre-training trains in fp32; '{recipe.Training.Dtype}' is not supported here (use fp32 or auto)");
+            throw new MiguUserException("training.dtype: continual pre-training trains in fp32; 'bf16' is not supported here (use fp32 or auto)");
         }
 
         IReadOnlyList<LoadedTask> endTasks = recipe.EndTasks is null ? [] : tasks;
@@ -56,8 +53,8 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
                 $"end_tasks.after_each_domain needs one end task per domain, in the same order (domains: {string.Join(", ", domains.Select(d => d.Name))}; tasks: {string.Join(", ", endTasks.Select(t => t.Name))})");
         }
 
-        ModelFamily family = PretrainingModel.FamilyOf(recipe.Model);
-        PretrainObjective kind = PretrainingModel.ResolveObjective(settings.Objective, family, recipe.Model);
+        ModelFamily family = ModelLoader.FamilyOf(recipe.Model);
+        PretrainObjective kind = PretrainingObjectives.Resolve(settings.Objective, family, recipe.Model);
         if (recipe.EndTasks is { } endSettings)
         {
             EndTaskEvaluator.ResolveMode(endSettings.Mode, family);
@@ -79,20 +76,21 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
         }
 
         using LanguageModel model = run.Model;
-        string? baseModel = StrategyFactory.UsesAdapters(recipe) ? BaseForAdapters(run) : null;
-        using IContinualStrategy strategy = StrategyFactory.Create(recipe, model, [.. domains.Select(d => d.Name)], baseModel);
-        return new PretrainingSession(run, strategy, AdaptersOf(strategy)).Run(cancel);
+        string? baseModel = ContinualMethods.Get(recipe.Method).UsesAdapters(recipe) ? BaseForAdapters(run) : null;
+        using IContinualStrategy strategy = ContinualMethods.CreateStrategy(recipe, model, [.. domains.Select(d => d.Name)], baseModel);
+        var context = new RunContext { Recipe = recipe, Store = store, Model = model, Strategy = strategy, Device = device, Observer = run.Observer };
+        return new PretrainingSession(run, context, strategy.Adapters).Execute(cancel);
     }
 
     /// <summary>The run's tokenizer (written into the store), packed sequences and model (seeded with the run seed).</summary>
     private PretrainingRun Prepare(
         RunStore store, PretrainSettings settings, IReadOnlyList<PretrainDomain> domains, ModelFamily family, PretrainObjective kind, IReadOnlyList<LoadedTask> endTasks, Device device)
     {
-        string? tokenizerSource = recipe.Tokenizer ?? (PretrainingModel.IsCheckpoint(recipe.Model) ? recipe.Model : null);
+        string? tokenizerSource = recipe.Tokenizer ?? (ModelCheckpoint.IsCheckpointDirectory(recipe.Model) ? recipe.Model : null);
         string tokenizerDirectory = Path.Combine(store.Root, PretrainingTokenizer.FolderName);
         ITextTokenizer tokenizer = PretrainingTokenizer.Prepare(tokenizerSource, kind, tokenizerDirectory);
         IPretrainingObjective objective = PretrainingObjectives.Create(kind, ObjectiveTokens.Of(tokenizer), settings);
-        var framing = TextFraming.For(family, tokenizer);
+        TextFraming framing = family.Framing(tokenizer);
         IReadOnlyList<int[]> Pack(IReadOnlyList<string> documents) => SequencePacker.Pack(documents.Select(d => framing.Encode(tokenizer, d)), settings.SeqLen);
         var train = domains.Select(d => Pack(d.Train)).ToList();
         var heldOut = domains.Select(d => Pack(d.HeldOut)).ToList();
@@ -110,7 +108,7 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
             Recipe = recipe,
             Settings = settings,
             Store = store,
-            Model = PretrainingModel.Create(recipe.Model, tokenizer, settings.SeqLen, device),
+            Model = CreateModel(tokenizer, settings.SeqLen, device),
             TokenizerDirectory = tokenizerDirectory,
             Objective = objective,
             Domains = domains,
@@ -147,7 +145,7 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
     /// <summary>
     /// A task's corpus: the sentences of its whole training split as the recipe's data root holds it
     /// (before max_train, which caps the end task's labelled set, and before a dev split is carved);
-    /// a task neither the data root nor a path holds (made in code) gives its loaded training sentences.
+    /// a task the data root does not hold (made in code) gives its loaded training sentences.
     /// </summary>
     private Func<LoadedTask, IReadOnlyList<string>> WholeTrainingSplit()
     {
@@ -162,15 +160,36 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
         };
     }
 
-    /// <summary>The LoRA adapters a strategy trains (through replay too); null for full fine-tuning.</summary>
-    internal static LoraAdapters? AdaptersOf(IContinualStrategy strategy) => strategy switch
-    {
-        LoraStrategy l => l.Lora,
-        ReplayStrategy r => AdaptersOf(r.Inner),
-        _ => null,
-    };
-
     /// <summary>Adapters name their base: a checkpoint directory as it is, a preset's random weights saved once as checkpoints/initial.</summary>
     private string BaseForAdapters(PretrainingRun run) =>
-        PretrainingModel.IsCheckpoint(recipe.Model) ? Path.GetFullPath(recipe.Model) : run.InitialCheckpoint(lora: null);
+        ModelCheckpoint.IsCheckpointDirectory(recipe.Model) ? Path.GetFullPath(recipe.Model) : run.InitialCheckpoint(lora: null);
+
+    /// <summary>
+    /// The model to pre-train, in training mode: a checkpoint with a language-model head (holding
+    /// every id of the run's tokenizer) or a preset sized to the tokenizer; sequences must fit its positions.
+    /// </summary>
+    private LanguageModel CreateModel(ITextTokenizer tokenizer, int seqLen, Device device)
+    {
+        LanguageModel model = ModelLoader.Load(recipe.Model, tokenizer, device);
+        try
+        {
+            if (model.IsClassifier)
+            {
+                throw new MiguUserException($"{recipe.Model}: a {model.Family.Name} classifier; continual pre-training needs a checkpoint with its language-model head (e.g. RobertaForMaskedLM)");
+            }
+
+            if (model.MaxPositions is long usable && seqLen > usable)
+            {
+                throw new MiguUserException($"{recipe.Model}: seq_len {seqLen} is longer than the model's {usable} positions");
+            }
+
+            model.train();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
 }

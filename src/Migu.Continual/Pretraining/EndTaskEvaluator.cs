@@ -7,7 +7,6 @@ using Migu.Core;
 using Migu.Core.Optim;
 using Migu.Core.Runtime;
 using Migu.Models;
-using Migu.Models.Roberta;
 using Migu.Models.Tokenizers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +17,7 @@ namespace Migu.Continual.Pretraining;
 /// The DAS protocol's end tasks: for each task separately, a fresh copy of a pre-trained checkpoint
 /// is fine-tuned on the task's training set (all parameters, AdamW, constant learning rate, the
 /// recipe's clipping; no MIGU) and scored on its test split. RoBERTa gets a freshly initialised
-/// classification head (<see cref="RobertaForSequenceClassification.FromEncoder"/>); T5 and Llama
+/// classification head (<see cref="ModelFamily.ClassifierFromEncoder"/>); T5 and Llama
 /// learn the prompt → label mapping and answer by generation or label ranking. Seeds derive from the
 /// run seed, the evaluation (row) and the task, so a repeated evaluation gives the same scores.
 /// </summary>
@@ -27,19 +26,23 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
     /// <summary>The mode a model family gets: <c>auto</c> resolved, and a mode that does not fit the family refused.</summary>
     public static EndTaskMode ResolveMode(EndTaskMode mode, ModelFamily family)
     {
-        EndTaskMode resolved = mode == EndTaskMode.Auto ? (family == ModelFamily.Roberta ? EndTaskMode.Head : EndTaskMode.Generate) : mode;
-        if ((resolved == EndTaskMode.Head) != (family == ModelFamily.Roberta))
+        ArgumentNullException.ThrowIfNull(family);
+        EndTaskMode resolved = mode == EndTaskMode.Auto ? (family.Generates ? EndTaskMode.Generate : EndTaskMode.Head) : mode;
+        if (resolved == EndTaskMode.Head && !family.HasClassificationHead)
         {
-            throw new MiguUserException(resolved == EndTaskMode.Head
-                ? $"end_tasks.mode head needs a RoBERTa encoder; a {PretrainingModel.FamilyName(family)} model answers with generate or rank"
-                : $"end_tasks.mode {resolved.ToString().ToLowerInvariant()} needs a T5 or Llama model; RoBERTa's end tasks use head");
+            throw new MiguUserException($"end_tasks.mode head needs an encoder with a classification head (RoBERTa); a {family.Name} model answers with generate or rank");
+        }
+
+        if (resolved != EndTaskMode.Head && !family.Generates)
+        {
+            throw new MiguUserException($"end_tasks.mode {resolved.ToString().ToLowerInvariant()} needs a T5 or Llama model; {family.Name}'s end tasks use head");
         }
 
         return resolved;
     }
 
     /// <summary>Scores every task with the model in <paramref name="checkpoint"/>; <paramref name="row"/> (−1 = baseline) seeds the fine-tuning.</summary>
-    public EndTaskScores Evaluate(string checkpoint, IReadOnlyList<LoadedTask> tasks, int row, string title)
+    public PhaseScores Evaluate(string checkpoint, IReadOnlyList<LoadedTask> tasks, int row, string title)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (settings.Epochs < 1 || settings.Batch < 1 || settings.Lr <= 0)
@@ -47,7 +50,8 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
             throw new MiguUserException("end_tasks: epochs and batch must be at least 1 and lr positive");
         }
 
-        EndTaskMode mode = ResolveMode(settings.Mode, PretrainingModel.FamilyOf(checkpoint));
+        ModelFamily family = ModelLoader.FamilyOf(checkpoint);
+        EndTaskMode mode = ResolveMode(settings.Mode, family);
         ITextTokenizer tokenizer = TokenizerLoader.Load(checkpoint);
         var accuracy = new double[tasks.Count];
         var macroF1 = new double[tasks.Count];
@@ -55,22 +59,22 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
         for (int j = 0; j < tasks.Count; j++)
         {
             LoadedTask task = tasks[j];
-            TorchSeed.All(Seeds.Derive(recipe.Seed, 0xE7D, row, j)); // the fresh head's initialisation
+            TorchSeed.All(Seeds.Derive(recipe.Seed, SeedPurpose.EndTask, row, j)); // the fresh head's initialisation
             var fineTuning = new FineTuning(task, j, tasks.Count, row, title);
             IReadOnlyList<string> answers = mode == EndTaskMode.Head
-                ? ClassifyWithHead(checkpoint, tokenizer, fineTuning)
+                ? ClassifyWithHead(family, checkpoint, tokenizer, fineTuning)
                 : AnswerWithPrompts(checkpoint, tokenizer, mode, fineTuning);
             TaskScore score = TaskScore.Of(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
             (accuracy[j], macroF1[j], predictions[j]) = (score.Accuracy, score.MacroF1, answers);
         }
 
-        return new EndTaskScores(accuracy, macroF1, predictions);
+        return new PhaseScores(accuracy, macroF1, predictions);
     }
 
-    private string[] ClassifyWithHead(string checkpoint, ITextTokenizer tokenizer, FineTuning f)
+    private string[] ClassifyWithHead(ModelFamily family, string checkpoint, ITextTokenizer tokenizer, FineTuning f)
     {
         LoadedTask task = f.Task;
-        using var classifier = RobertaForSequenceClassification.FromEncoder(checkpoint, task.Labels, device);
+        using LanguageModel classifier = family.ClassifierFromEncoder(checkpoint, task.Labels, device);
         var train = new ClassificationData(task.Data.Train, task.Labels, tokenizer, settings.MaxLength);
         FineTune(classifier, train, f);
 
@@ -103,7 +107,7 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
         using LanguageModel model = ModelLoader.Load(checkpoint, device);
         TrainingSettings t = recipe.Training;
         int source = t.MaxSourceLength;
-        if (RunModel.MaxPositions(model) is long positions && source + t.MaxTargetLength > positions)
+        if (model.MaxPositions is long positions && source + t.MaxTargetLength > positions)
         {
             source = (int)Math.Max(8, positions - t.MaxTargetLength); // a decoder reads prompt and answer as one sequence
         }
@@ -134,7 +138,7 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
             Batch = settings.Batch,
             Lr = settings.Lr,
             ClipNorm = t.ClipNorm,
-            Seed = Seeds.Derive(recipe.Seed, 0xE7D, f.Row),
+            Seed = Seeds.Derive(recipe.Seed, SeedPurpose.EndTask, f.Row),
         };
         observer.TrainingStarted(f.Index, f.Count, $"{f.Task.Name} end task ({f.Title})", plan.Steps().Count, 0);
         var clock = Stopwatch.StartNew();

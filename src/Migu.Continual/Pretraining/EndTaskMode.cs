@@ -10,7 +10,7 @@ public enum EndTaskMode
     /// <summary>Head for RoBERTa, generate for T5 and Llama.</summary>
     Auto,
 
-    /// <summary>A fresh classification head on the encoder (RobertaForSequenceClassification); the arg-max class is the prediction.</summary>
+    /// <summary>A fresh classification head on the encoder (RoBERTa's sequence classifier); the arg-max class is the prediction.</summary>
     Head,
 
     /// <summary>Prompt → label fine-tuning; greedy generation scored by exact match.</summary>

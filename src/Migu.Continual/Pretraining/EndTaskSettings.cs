@@ -1,3 +1,5 @@
+using Migu.Core;
+
 namespace Migu.Continual.Pretraining;
 
 /// <summary>
@@ -7,17 +9,21 @@ namespace Migu.Continual.Pretraining;
 /// </summary>
 public sealed record EndTaskSettings
 {
+    [Option("head (an encoder with a classification head), generate or rank (T5, Llama), or auto: the family's own")]
     public EndTaskMode Mode { get; init; } = EndTaskMode.Auto;
 
-    /// <summary>Evaluate after every domain (the accuracy matrix) rather than only after the last (the paper's protocol).</summary>
+    [Option("The accuracy matrix: end tasks after every domain, not only after the last (needs one task per domain, same order)")]
     public bool AfterEachDomain { get; init; }
 
+    [Option("Epochs of each end task's fine-tuning (AdamW, constant rate, the recipe's clipping; no MIGU)")]
     public int Epochs { get; init; } = 3;
 
+    [Option("Learning rate of the end tasks' fine-tuning")]
     public double Lr { get; init; } = 1e-4;
 
+    [Option("Examples per step of the end tasks' fine-tuning")]
     public int Batch { get; init; } = 16;
 
-    /// <summary>Input tokens of a classified sentence at most (head mode; &lt;s&gt; and &lt;/s&gt; included).</summary>
+    [Option("Head mode: tokens of a classified sentence at most (<s> and </s> included)")]
     public int MaxLength { get; init; } = 128;
 }

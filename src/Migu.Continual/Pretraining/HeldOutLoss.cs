@@ -32,7 +32,7 @@ public static class HeldOutLoss
             {
                 using var scope = NewDisposeScope();
                 ModelBatch modelBatch = data.Collate(batch, device);
-                long labels = LabelTokens(modelBatch, model.Family);
+                long labels = LabelTokens(modelBatch, model.Family.IsDecoderOnly);
                 if (labels == 0)
                 {
                     continue;
@@ -52,10 +52,10 @@ public static class HeldOutLoss
     }
 
     /// <summary>Tokens that carry loss: labels ≠ −100, without a decoder-only model's first position (nothing predicts it).</summary>
-    private static long LabelTokens(ModelBatch batch, ModelFamily family)
+    private static long LabelTokens(ModelBatch batch, bool decoderOnly)
     {
         Tensor labels = batch.Labels!;
-        if (family == ModelFamily.Llama)
+        if (decoderOnly)
         {
             labels = labels[.., 1..];
         }

@@ -32,5 +32,5 @@ public sealed class PackedTextData(IReadOnlyList<int[]> sequences, IPretrainingO
 
     /// <summary>The seed of item <paramref name="item"/>'s noise in <paramref name="draw"/>.</summary>
     public static ulong RowSeed(BatchDraw draw, int item) =>
-        new SplitMix64((ulong)Seeds.Derive(draw.Seed, 0x5EED, draw.TaskIndex, draw.Epoch, item)).NextUInt64();
+        new SplitMix64((ulong)Seeds.Derive(draw.Seed, SeedPurpose.ObjectiveNoise, draw.TaskIndex, draw.Epoch, item)).NextUInt64();
 }

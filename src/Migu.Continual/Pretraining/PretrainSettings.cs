@@ -1,3 +1,6 @@
+using Migu.Core;
+using Migu.Models;
+
 namespace Migu.Continual.Pretraining;
 
 /// <summary>
@@ -7,32 +10,33 @@ namespace Migu.Continual.Pretraining;
 /// </summary>
 public sealed record PretrainSettings
 {
+    [Option("mlm, span, causal, or auto: the family's own", Flag = "--objective", Scopes = OptionScopes.Pretrain)]
     public PretrainObjective Objective { get; init; } = PretrainObjective.Auto;
 
-    /// <summary>Tokens per packed sequence; for span corruption, of the text window before corruption.</summary>
+    [Option("Tokens per packed sequence (span corruption: before corruption)", Flag = "--seq-len", Scopes = OptionScopes.Pretrain)]
     public int SeqLen { get; init; } = 128;
 
-    /// <summary>Optimizer steps per domain; null = <c>training.epochs</c> passes over each domain's packed sequences.</summary>
+    [Option("Optimizer steps per domain (absent: training.epochs passes over it)", Flag = "--steps", Scopes = OptionScopes.Pretrain)]
     public int? Steps { get; init; }
 
-    /// <summary>Masked LM: the fraction of (non-special) tokens chosen in each sequence.</summary>
+    [Option("Masked LM: the fraction of (non-special) tokens chosen in each sequence")]
     public double MaskProbability { get; init; } = 0.15;
 
-    /// <summary>Span corruption: the fraction of tokens that are noise.</summary>
+    [Option("Span corruption: the fraction of tokens that are noise")]
     public double NoiseDensity { get; init; } = 0.15;
 
-    /// <summary>Span corruption: the mean length of a noise span.</summary>
+    [Option("Span corruption: the mean length of a noise span")]
     public double MeanSpanLength { get; init; } = 3;
 
-    /// <summary>The domains in training order; null = the recipe's tasks, each one's training sentences as its corpus.</summary>
+    [Option("[{\"name\", \"path\"}, …] in training order (absent: one domain per task, its whole training split; data_options.max_train caps only the end tasks)")]
     public IReadOnlyList<CorpusSpec>? Corpora { get; init; }
 
-    /// <summary>Training documents per domain at most (a seeded sample, file order kept); null = all.</summary>
+    [Option("Training documents per domain at most (a seeded sample, file order kept)", Flag = "--max-documents", Scopes = OptionScopes.Pretrain)]
     public int? MaxDocuments { get; init; }
 
-    /// <summary>Fraction of each domain's documents held out (not trained on) to measure the objective's loss after each domain.</summary>
+    [Option("Fraction of each domain's documents held out (not trained on) for the held-out loss after each domain")]
     public double HeldOutFraction { get; init; } = 0.02;
 
-    /// <summary>Held-out documents per domain at most.</summary>
+    [Option("Held-out documents per domain at most")]
     public int MaxHeldOut { get; init; } = 200;
 }

@@ -39,16 +39,9 @@ internal sealed record PretrainingRun
     public string InitialCheckpoint(LoraAdapters? lora)
     {
         string dir = Path.Combine(Store.CheckpointsDirectory, "initial");
-        if (!File.Exists(Path.Combine(dir, Migu.Models.Checkpoints.ModelCheckpoint.ConfigFile)))
+        if (!Migu.Models.Checkpoints.ModelCheckpoint.IsCheckpointDirectory(dir))
         {
-            string temp = dir + ".tmp";
-            if (Directory.Exists(temp))
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-
-            MergedCheckpoint.Save(Model, lora, TokenizerDirectory, temp);
-            RunStore.CommitDirectory(temp, dir);
+            RunStore.WriteDirectory(dir, temp => MergedCheckpoint.Save(Model, lora, TokenizerDirectory, temp));
         }
 
         return dir;

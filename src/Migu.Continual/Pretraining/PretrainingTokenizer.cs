@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Migu.Continual.Runs;
 using Migu.Core;
 using Migu.Core.IO;
+using Migu.Models;
 using Migu.Models.Tokenizers;
 
 namespace Migu.Continual.Pretraining;
@@ -45,38 +46,33 @@ public static class PretrainingTokenizer
             return TokenizerLoader.Load(directory); // a resumed run keeps the ids it started with
         }
 
-        string temp = directory + ".tmp";
-        if (Directory.Exists(temp))
+        RunStore.WriteDirectory(directory, temp =>
         {
-            Directory.Delete(temp, recursive: true);
-        }
+            if (source is null)
+            {
+                EmbeddedTokenizer.WriteCompactFiles(temp);
+            }
+            else
+            {
+                CopyFiles(source, temp);
+            }
 
-        Directory.CreateDirectory(temp);
-        if (source is null)
-        {
-            EmbeddedTokenizer.WriteCompactFiles(temp);
-        }
-        else
-        {
-            CopyFiles(source, temp);
-        }
+            ITextTokenizer tokenizer = TokenizerLoader.Load(temp);
+            ObjectiveTokens found = ObjectiveTokens.Of(tokenizer);
+            string name = source ?? $"the embedded {EmbeddedTokenizer.CompactName} tokenizer";
+            if (objective == PretrainObjective.Mlm && found.Mask is null)
+            {
+                AddSpecialTokens(temp, [ObjectiveTokens.MaskText], tokenizer.VocabSize, name, config => config["mask_token"] = ObjectiveTokens.MaskText);
+            }
+            else if (objective == PretrainObjective.Span && found.Sentinels.Count == 0)
+            {
+                // Ids in increasing order name the sentinels from the top down: the last id is <extra_id_0>.
+                string[] byId = [.. Enumerable.Range(0, SentinelCount).Reverse().Select(ObjectiveTokens.SentinelText)];
+                AddSpecialTokens(temp, byId, tokenizer.VocabSize, name, config =>
+                    config["additional_special_tokens"] = new JsonArray([.. Enumerable.Range(0, SentinelCount).Select(i => (JsonNode)ObjectiveTokens.SentinelText(i))]));
+            }
+        });
 
-        ITextTokenizer tokenizer = TokenizerLoader.Load(temp);
-        ObjectiveTokens found = ObjectiveTokens.Of(tokenizer);
-        string name = source ?? $"the embedded {EmbeddedTokenizer.CompactName} tokenizer";
-        if (objective == PretrainObjective.Mlm && found.Mask is null)
-        {
-            AddSpecialTokens(temp, [ObjectiveTokens.MaskText], tokenizer.VocabSize, name, config => config["mask_token"] = ObjectiveTokens.MaskText);
-        }
-        else if (objective == PretrainObjective.Span && found.Sentinels.Count == 0)
-        {
-            // Ids in increasing order name the sentinels from the top down: the last id is <extra_id_0>.
-            string[] byId = [.. Enumerable.Range(0, SentinelCount).Reverse().Select(ObjectiveTokens.SentinelText)];
-            AddSpecialTokens(temp, byId, tokenizer.VocabSize, name, config =>
-                config["additional_special_tokens"] = new JsonArray([.. Enumerable.Range(0, SentinelCount).Select(i => (JsonNode)ObjectiveTokens.SentinelText(i))]));
-        }
-
-        RunStore.CommitDirectory(temp, directory);
         return TokenizerLoader.Load(directory);
     }
 

@@ -1,5 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Migu.Continual.Forgetting;
 using Migu.Continual.Pretraining;
+using Migu.Continual.Strategies;
 using Migu.Core;
 
 namespace Migu.Continual.Recipes;
@@ -9,24 +12,27 @@ namespace Migu.Continual.Recipes;
 /// JSON (snake_case keys: <see cref="RecipeJson"/>). <c>migu run</c>'s flags map one to one onto
 /// its fields, and the run store keeps the resolved recipe so a resumed run can be checked against it.
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)] // unknown keys land in Extensions, which RecipeJson checks against the registered sections
 public sealed record Recipe
 {
-    /// <summary>Task data root in the CL_Benchmark layout (ROOT/&lt;Type&gt;/&lt;dataset&gt;/…); null = the embedded demo stream.</summary>
+    [Option("Task data root (CL_Benchmark layout: ROOT/<Type>/<dataset>/train.json|jsonl|csv|parquet …); absent: the embedded demo stream", Flag = "--data", Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public string? Data { get; init; }
 
-    /// <summary>Dataset names in training order; or null when <see cref="Order"/> names one of the papers' orders.</summary>
+    [Option("Dataset names or task paths (a folder, or a file with 'train' in its name) in training order, comma-separated", Flag = "--tasks", Clears = "order", Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public IReadOnlyList<string>? Tasks { get; init; }
 
-    /// <summary>One of the papers' task orders, 1–6.</summary>
+    [Option("One of the papers' task orders, 1–6", Flag = "--order", Clears = "tasks", Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public int? Order { get; init; }
 
-    /// <summary>A Hugging Face checkpoint directory or a preset name (t5-tiny, llama-tiny, …).</summary>
+    [Option("Checkpoint directory, hub id ORG/NAME[@REV] in the local Hugging Face cache, or preset (t5-tiny, llama-tiny, t5-large, …)", Flag = "--model", Scopes = OptionScopes.Run | OptionScopes.Eval | OptionScopes.Pretrain)]
     public string Model { get; init; } = "t5-tiny";
 
-    /// <summary>Tokenizer directory; null = the checkpoint's own files, or the embedded tokenizer for presets.</summary>
+    [Option("Tokenizer directory or cached hub id (absent: the checkpoint's own files, or the embedded compact-2k for presets)", Flag = "--tokenizer", Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public string? Tokenizer { get; init; }
 
-    public ContinualMethod Method { get; init; } = ContinualMethod.Ft;
+    [Option("The continual-learning method: ft, lora, replay, inclora, olora, ewc, mtl or random", Flag = "--method")]
+    [JsonConverter(typeof(MethodNameConverter))]
+    public string Method { get; init; } = "ft";
 
     /// <summary>MIGU's settings; null = MIGU off. The random-update baseline uses its threshold too.</summary>
     public MiguOptions? Migu { get; init; }
@@ -57,8 +63,24 @@ public sealed record Recipe
     /// <summary>A decoder's general ability measured before training and after every epoch; null = off.</summary>
     public ForgettingSettings? Forgetting { get; init; }
 
+    [Option("Run seed: data samples, initialisation, data order, dropout", Flag = "--seed", Scopes = OptionScopes.Run | OptionScopes.Eval | OptionScopes.Pretrain)]
     public long Seed { get; init; } = 42;
 
-    /// <summary>cpu, cuda, cuda:N or auto. Not part of a run's identity: a run may resume on another device.</summary>
+    // Not part of a run's identity: a run may resume on another device.
+    [Option("cpu, cuda, cuda:N or auto", Flag = "--device", Scopes = OptionScopes.Run | OptionScopes.Eval | OptionScopes.Pretrain)]
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// The sections of methods registered outside this library (<see cref="ContinualMethod.Section"/>),
+    /// as JSON by section name; written after the built-in sections. Read one with <see cref="Section{T}"/>.
+    /// </summary>
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? Extensions { get; init; }
+
+    /// <summary>A registered method's section, or its defaults when the recipe has none.</summary>
+    public T Section<T>(string name)
+        where T : new() =>
+        Extensions is not null && Extensions.TryGetValue(name, out JsonElement json)
+            ? json.Deserialize<T>(RecipeJson.Options) ?? new T()
+            : new T();
 }

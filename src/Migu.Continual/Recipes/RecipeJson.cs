@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Migu.Continual.Strategies;
 using Migu.Core;
 
 namespace Migu.Continual.Recipes;
@@ -25,13 +26,33 @@ public static class RecipeJson
     {
         try
         {
-            return JsonSerializer.Deserialize<Recipe>(json, Options)
+            Recipe recipe = JsonSerializer.Deserialize<Recipe>(json, Options)
                 ?? throw new MiguUserException($"{source}: the recipe is null");
+            CheckSections(recipe, source);
+            return recipe;
         }
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 0 } path ? $" at {path}" : string.Empty;
             throw new MiguUserException($"{source}: not a valid recipe{where}: {FirstLine(e.Message)}", e);
+        }
+    }
+
+    /// <summary>A key the recipe does not declare must be the section of a registered method, and read as that method's settings.</summary>
+    private static void CheckSections(Recipe recipe, string source)
+    {
+        foreach (var (key, json) in recipe.Extensions ?? new Dictionary<string, JsonElement>())
+        {
+            Type type = ContinualMethods.All.Select(m => m.Section).FirstOrDefault(s => s?.Name == key)?.Type
+                ?? throw new MiguUserException($"{source}: not a valid recipe at $.{key}: '{key}' is neither a recipe key nor the section of a registered method");
+            try
+            {
+                _ = json.Deserialize(type, Options);
+            }
+            catch (JsonException e)
+            {
+                throw new MiguUserException($"{source}: not a valid recipe at $.{key}{e.Path?.TrimStart('$')}: {FirstLine(e.Message)}", e);
+            }
         }
     }
 

@@ -34,23 +34,12 @@ public sealed record MidTaskState
 
     public void Write(string directory) => AtomicFile.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json));
 
-    /// <summary>
-    /// Writes the strategy's weights, the optimizer state and this record into a fresh
-    /// <c>DIRECTORY.tmp</c>, then swaps it in for <paramref name="directory"/>: a run stopped while
-    /// writing still finds the previous mid-task checkpoint whole.
-    /// </summary>
-    public void Commit(string directory, IContinualStrategy strategy, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names)
-    {
-        string temp = directory + ".tmp";
-        if (Directory.Exists(temp))
+    /// <summary>Writes the strategy's weights, the optimizer state and this record as one directory (<see cref="RunStore.WriteDirectory"/>).</summary>
+    public void Commit(string directory, IContinualStrategy strategy, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names) =>
+        RunStore.WriteDirectory(directory, temp =>
         {
-            Directory.Delete(temp, recursive: true);
-        }
-
-        Directory.CreateDirectory(temp);
-        strategy.SaveCheckpoint(temp);
-        Safetensors.SaveStateDict(Path.Combine(temp, OptimizerFile), optimizer.ExportState(names));
-        Write(temp);
-        RunStore.CommitDirectory(temp, directory);
-    }
+            strategy.SaveCheckpoint(temp);
+            Safetensors.SaveStateDict(Path.Combine(temp, OptimizerFile), optimizer.ExportState(names));
+            Write(temp);
+        });
 }

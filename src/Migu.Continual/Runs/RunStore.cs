@@ -6,6 +6,7 @@ using Migu.Continual.Recipes;
 using Migu.Continual.Training;
 using Migu.Core;
 using Migu.Core.IO;
+using TorchSharp.Modules;
 
 namespace Migu.Continual.Runs;
 
@@ -167,6 +168,25 @@ public sealed class RunStore
         }
     }
 
+    /// <summary>
+    /// Writes a directory whole or not at all: <paramref name="write"/> fills a fresh <c>TARGET.tmp</c>
+    /// (a stale one from a stopped run is removed first), which then replaces <paramref name="target"/>.
+    /// A run stopped while writing still finds the previous directory whole.
+    /// </summary>
+    public static void WriteDirectory(string target, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string temp = target + ".tmp";
+        if (Directory.Exists(temp))
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        Directory.CreateDirectory(temp);
+        write(temp);
+        CommitDirectory(temp, target);
+    }
+
     /// <summary>Moves a fully written directory into place (replacing an older one), so a reader never sees half a checkpoint.</summary>
     public static void CommitDirectory(string temp, string target)
     {
@@ -229,4 +249,17 @@ public sealed class RunStore
 
     private static string SafeName(string name) =>
         new([.. name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_')]);
+}
+
+/// <summary>Scalars for TensorBoard (events/ of the run store), through TorchSharp's event writer.</summary>
+public sealed class TensorBoardLog(string directory) : IDisposable
+{
+    private readonly SummaryWriter writer = TorchSharp.torch.utils.tensorboard.SummaryWriter(directory, createRunName: false);
+
+    public void Scalar(string tag, double value, long step) => writer.add_scalar(tag, (float)value, (int)Math.Min(step, int.MaxValue));
+
+    public void Dispose()
+    {
+        // SummaryWriter flushes each event as it is written and holds no native resources.
+    }
 }

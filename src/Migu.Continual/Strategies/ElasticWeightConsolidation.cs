@@ -55,7 +55,7 @@ public sealed class ElasticWeightConsolidation(LanguageModel model, bool freezeE
             return;
         }
 
-        var random = new Random(Seeds.Derive(context.Seed, 0xE3C, context.TaskIndex));
+        var random = new Shuffler(Seeds.Derive(context.Seed, SeedPurpose.FisherSample, context.TaskIndex));
         int[] order = [.. Enumerable.Range(0, context.TrainExamples.Count)];
         random.Shuffle(order);
         bool wasTraining = Model.training;

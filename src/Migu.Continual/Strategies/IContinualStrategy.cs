@@ -2,6 +2,7 @@ using Migu.Continual.Prompts;
 using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
+using Migu.Core.Lora;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,6 +38,12 @@ public interface IContinualStrategy : IDisposable
 
     /// <summary>Restores <see cref="SaveCheckpoint"/>'s output, for a resumed run.</summary>
     void LoadCheckpoint(string directory);
+
+    /// <summary>The fraction of each earlier task (or pre-training domain) mixed into a task's training data; 0 = none.</summary>
+    double ReplayFraction => 0;
+
+    /// <summary>The LoRA adapters the strategy trains on a frozen base, or null when it trains the model's own weights.</summary>
+    LoraAdapters? Adapters => null;
 }
 
 /// <summary>What a strategy may use after a task: the task's encoded training examples and a way to compute a loss on some of them.</summary>

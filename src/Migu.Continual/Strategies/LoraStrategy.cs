@@ -45,6 +45,8 @@ public class LoraStrategy : IContinualStrategy
     /// <summary>The adapters on the model.</summary>
     public LoraAdapters Lora { get; }
 
+    public LoraAdapters? Adapters => Lora;
+
     /// <summary>The adapter task <paramref name="taskIndex"/> trains.</summary>
     public string AdapterOf(int taskIndex) => incremental ? $"task{taskIndex + 1}" : SingleAdapter;
 
@@ -57,7 +59,7 @@ public class LoraStrategy : IContinualStrategy
         }
         else
         {
-            Lora.AddAdapter(name, Seeds.Derive(seed, 0x10A, taskIndex)); // active and trainable; earlier ones frozen
+            Lora.AddAdapter(name, Seeds.Derive(seed, SeedPurpose.AdapterInit, taskIndex)); // active and trainable; earlier ones frozen
         }
 
         return [.. Lora.Parameters(name)];

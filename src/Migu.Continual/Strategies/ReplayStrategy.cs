@@ -2,6 +2,7 @@ using Migu.Continual.Prompts;
 using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
+using Migu.Core.Lora;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -20,7 +21,9 @@ public sealed class ReplayStrategy(IContinualStrategy inner, double fraction, lo
     public IContinualStrategy Inner => inner;
 
     /// <summary>The fraction of each past task (or pre-training domain) mixed in.</summary>
-    public double Fraction => fraction;
+    public double ReplayFraction => fraction;
+
+    public LoraAdapters? Adapters => inner.Adapters;
 
     public IReadOnlyList<Parameter> BeginTask(int taskIndex) => inner.BeginTask(taskIndex);
 

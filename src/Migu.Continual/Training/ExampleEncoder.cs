@@ -19,9 +19,10 @@ public sealed class ExampleEncoder
 
     public ExampleEncoder(ITextTokenizer tokenizer, ModelFamily family, int maxSourceLength, int maxTargetLength)
     {
-        if (family == ModelFamily.Roberta)
+        ArgumentNullException.ThrowIfNull(family);
+        if (!family.Generates)
         {
-            throw new MiguUserException("RoBERTa cannot generate labels; continual fine-tuning needs a T5 or Llama model (RoBERTa is for continual pre-training)");
+            throw new MiguUserException($"{family.Name} cannot generate labels; continual fine-tuning needs a T5 or Llama model ({family.Name} is for continual pre-training)");
         }
 
         if (maxSourceLength < 8 || maxTargetLength < 2)
@@ -35,7 +36,7 @@ public sealed class ExampleEncoder
         MaxTargetLength = maxTargetLength;
         Eos = tokenizer.EosTokenId ?? throw new MiguUserException("the tokenizer has no EOS token; a generative model needs one");
         Pad = tokenizer.PadTokenId ?? Eos;
-        Bos = family == ModelFamily.Llama ? tokenizer.BosTokenId : null;
+        Bos = family.IsDecoderOnly ? tokenizer.BosTokenId : null;
         tailTokens = tokenizer.Encode(PromptLayout.Tail, addSpecialTokens: false).Count;
     }
 
@@ -54,7 +55,7 @@ public sealed class ExampleEncoder
     /// <summary>Llama's BOS, put before every prompt; null for T5.</summary>
     public int? Bos { get; }
 
-    public bool DecoderOnly => Family == ModelFamily.Llama;
+    public bool DecoderOnly => Family.IsDecoderOnly;
 
     /// <summary>
     /// The prompt's ids as the model reads them (BOS first for Llama, EOS last for T5), within the
@@ -180,4 +181,15 @@ public sealed class ExampleEncoder
         long[] shape = [rows.Count, width];
         return (tensor(ids, shape, device: device), tensor(mask, shape, device: device));
     }
+}
+
+/// <summary>
+/// One example as token ids, before padding. For an encoder–decoder, <see cref="Source"/> feeds the
+/// encoder and <see cref="Target"/> is the decoder's labels; for a decoder-only model, the sequence
+/// is Source followed by Target and only Target's positions carry loss.
+/// </summary>
+public sealed record EncodedExample(int[] Source, int[] Target)
+{
+    /// <summary>Tokens the model processes for this example (what throughput counts).</summary>
+    public int Tokens => Source.Length + Target.Length;
 }

@@ -9,9 +9,9 @@ using static TorchSharp.torch;
 namespace Migu.Continual.Training;
 
 /// <summary>
-/// The one training loop every strategy plugs into: for each optimizer step, micro-batches
-/// forward and backward (their losses weighted by size), the strategy's extra loss, then MIGU's
-/// mask-and-step (or a plain step), with clipping, the schedule, and a dispose scope per step.
+/// The one training loop every strategy plugs into: for each optimizer step (<see cref="RunStep"/>),
+/// micro-batches forward and backward (their losses weighted by size), the strategy's extra loss,
+/// MIGU's masks, clipping and the optimizer step, with the schedule and a dispose scope per step.
 /// Dropout is seeded per micro-batch from the run seed, so a run resumed at step k continues exactly.
 /// With <paramref name="parallel"/>, this rank computes its share of each step's batch and the ranks'
 /// gradients are summed before MIGU's masks and the step (<see cref="DataParallel"/>).
@@ -73,6 +73,11 @@ public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel
         }
     }
 
+    /// <summary>
+    /// One optimizer step, in the order it happens: every micro-batch's forward and backward (MIGU
+    /// records their output magnitudes), the strategy's extra loss, the ranks' gradients summed, MIGU's
+    /// masks, clipping, the optimizer step (honouring update mode's row masks), gradients zeroed.
+    /// </summary>
     private (StepRecord Record, bool Stop) RunStep(
         TaskTrainingPlan plan, int step, int totalSteps, int epoch, int[] batch, double lr,
         IRowMaskedOptimizer optimizer, MiguController? migu, Func<Tensor?> extraLoss, IReadOnlyList<Parameter> parameters,
@@ -81,37 +86,23 @@ public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel
         using var scope = NewDisposeScope();
         double taskLoss = 0;
         long tokens = batch.Sum(i => (long)plan.Data.TokensOf(i)); // the whole step's, on every rank
-        IEnumerable<MicroBatch> micros = parallel?.MicroBatches(batch, plan.GradAccum)
-            ?? Split(batch, plan.GradAccum).Select((examples, index) => new MicroBatch(index, examples));
-        foreach (MicroBatch micro in micros)
+        using (migu?.Recording()) // MIGU ranks units by this step's training passes, nothing else
         {
-            using var microScope = NewDisposeScope();
-            // Seeded by the micro-batch's place in the step, whichever rank computes it, so dropout is
-            // the same with any number of ranks; the first keeps the step's seed.
-            TorchSeed.All(micro.Index == 0
-                ? Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step)
-                : Seeds.Derive(plan.Seed, 0xD80, plan.TaskIndex, step, micro.Index));
-            ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device, new BatchDraw(plan.Seed, plan.TaskIndex, epoch));
-            Tensor loss = model.forward(modelBatch).Loss
-                ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
-            double value = loss.to(ScalarType.Float32).item<float>();
-            if (parallel is null)
+            foreach (MicroBatch micro in MicroBatches(batch, plan.GradAccum))
             {
-                CheckFinite(value, plan, step, "loss"); // with ranks: on the summed loss, so all stop together
+                using var microScope = NewDisposeScope();
+                Tensor loss = Forward(plan, step, epoch, micro);
+                taskLoss += loss.to(ScalarType.Float32).item<float>() * micro.Examples.Length / batch.Length;
+                loss.mul(micro.Examples.Length / (double)batch.Length).backward(); // weighted by its share of the step's examples
             }
-
-            taskLoss += value * micro.Examples.Length / batch.Length;
-            loss.mul(micro.Examples.Length / (double)batch.Length).backward();
         }
 
-        double extraValue = 0;
-        if (extraLoss() is Tensor extra)
+        if (parallel is null)
         {
-            extraValue = extra.to(ScalarType.Float32).item<float>();
-            CheckFinite(extraValue, plan, step, "the strategy's extra loss");
-            (parallel is null ? extra : extra.mul(parallel.ExtraLossScale)).backward();
+            CheckFinite(taskLoss, plan, step, "loss"); // with ranks: on the summed loss below, so all stop together
         }
 
+        double extraValue = BackwardExtraLoss(plan, step, extraLoss);
         bool stop = false;
         if (parallel is not null)
         {
@@ -119,26 +110,50 @@ public sealed class TaskTrainer(LanguageModel model, Device device, DataParallel
             CheckFinite(taskLoss, plan, step, "loss");
         }
 
+        IReadOnlyDictionary<Parameter, Tensor>? rowMasks = migu?.MaskStep(); // masked gradient rows zeroed
+        ClipGradients(parameters, plan.ClipNorm);
         optimizer.LearningRate = lr;
-        Action clip = () =>
-        {
-            if (plan.ClipNorm > 0)
-            {
-                nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), plan.ClipNorm);
-            }
-        };
-        if (migu is not null)
-        {
-            migu.Step(optimizer, clip);
-        }
-        else
-        {
-            clip();
-            optimizer.Step(null);
-        }
-
+        optimizer.Step(rowMasks); // update mode: masked rows do not move at all
         optimizer.ZeroGrad();
         return (new StepRecord(plan.TaskIndex, step, totalSteps, epoch, taskLoss, extraValue, lr, tokens), stop);
+    }
+
+    /// <summary>This rank's micro-batches of a step's batch, each with its place in the step.</summary>
+    private IEnumerable<MicroBatch> MicroBatches(int[] batch, int gradAccum) =>
+        parallel?.MicroBatches(batch, gradAccum) ?? Split(batch, gradAccum).Select((examples, index) => new MicroBatch(index, examples));
+
+    /// <summary>
+    /// The loss of one micro-batch. Dropout is seeded by the micro-batch's place in the step, whichever
+    /// rank computes it, so it is the same with any number of ranks and after a resume.
+    /// </summary>
+    private Tensor Forward(TaskTrainingPlan plan, int step, int epoch, MicroBatch micro)
+    {
+        TorchSeed.All(Seeds.Dropout(plan.Seed, plan.TaskIndex, step, micro.Index));
+        ModelBatch modelBatch = plan.Data.Collate(micro.Examples, device, new BatchDraw(plan.Seed, plan.TaskIndex, epoch));
+        return model.forward(modelBatch).Loss
+            ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
+    }
+
+    /// <summary>The strategy's extra term (EWC, O-LoRA): its gradient joins the task loss's; its value is returned for the log.</summary>
+    private double BackwardExtraLoss(TaskTrainingPlan plan, int step, Func<Tensor?> extraLoss)
+    {
+        if (extraLoss() is not Tensor extra)
+        {
+            return 0;
+        }
+
+        double value = extra.to(ScalarType.Float32).item<float>();
+        CheckFinite(value, plan, step, "the strategy's extra loss");
+        (parallel is null ? extra : extra.mul(parallel.ExtraLossScale)).backward();
+        return value;
+    }
+
+    private static void ClipGradients(IReadOnlyList<Parameter> parameters, double maxNorm)
+    {
+        if (maxNorm > 0)
+        {
+            nn.utils.clip_grad_norm_(parameters.Where(p => p.grad is not null), maxNorm);
+        }
     }
 
     /// <summary>Splits a batch into <paramref name="parts"/> micro-batches of near-equal size (none empty).</summary>

@@ -2,7 +2,7 @@ using Migu.Continual.Recipes;
 
 namespace Migu.Continual.Training;
 
-/// <summary>What one task's training does: its examples and the optimisation settings in force for it.</summary>
+/// <summary>What one task's training does: its examples and the optimisation settings in force for it; its batches (<see cref="BatchPlan"/>) and learning rates (<see cref="LearningRate"/>) are below.</summary>
 public sealed record TaskTrainingPlan
 {
     public required int TaskIndex { get; init; }
@@ -70,7 +70,7 @@ public sealed record TaskTrainingPlan
         var steps = new List<(int, int[])>();
         for (int epoch = 0; MaxSteps is int max ? steps.Count < max && lengths.Length > 0 : epoch < Epochs; epoch++)
         {
-            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, 0xDA7A, TaskIndex, epoch)))
+            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, SeedPurpose.DataOrder, TaskIndex, epoch)))
             {
                 steps.Add((epoch, batch));
             }
@@ -90,3 +90,76 @@ public sealed record TaskTrainingPlan
 /// <param name="Lr">Learning rate used.</param>
 /// <param name="Tokens">Non-padding tokens processed.</param>
 public sealed record StepRecord(int TaskIndex, int Step, int TotalSteps, int Epoch, double Loss, double ExtraLoss, double Lr, long Tokens);
+
+/// <summary>
+/// The batches of one epoch: examples shuffled with a seed, then within windows of
+/// <see cref="WindowBatches"/> batches sorted by length so a batch holds examples of similar length
+/// (little padding), and the batch order shuffled again so lengths do not trend over the epoch.
+/// </summary>
+public static class BatchPlan
+{
+    /// <summary>How many batches' worth of examples are sorted by length together.</summary>
+    public const int WindowBatches = 50;
+
+    /// <summary>Index batches covering every example once; the last may be smaller.</summary>
+    public static IReadOnlyList<int[]> ForEpoch(IReadOnlyList<int> lengths, int batchSize, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var random = new Shuffler(seed);
+        int[] order = Enumerable.Range(0, lengths.Count).ToArray();
+        random.Shuffle(order);
+        var batches = new List<int[]>();
+        int window = batchSize * WindowBatches;
+        for (int start = 0; start < order.Length; start += window)
+        {
+            // Stable sort by length inside the window; ties keep the shuffled order.
+            int[] chunk = [.. order.Skip(start).Take(window).OrderBy(i => lengths[i])];
+            for (int b = 0; b < chunk.Length; b += batchSize)
+            {
+                batches.Add(chunk[b..Math.Min(b + batchSize, chunk.Length)]);
+            }
+        }
+
+        int[][] shuffled = [.. batches];
+        random.Shuffle(shuffled);
+        return shuffled;
+    }
+
+    /// <summary>Batches in order without shuffling or sorting (evaluation).</summary>
+    public static IReadOnlyList<int[]> Sequential(int count, int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batches = new List<int[]>();
+        for (int start = 0; start < count; start += batchSize)
+        {
+            batches.Add([.. Enumerable.Range(start, Math.Min(batchSize, count - start))]);
+        }
+
+        return batches;
+    }
+}
+
+/// <summary>The learning-rate multiplier of a step within a task: linear warm-up (the first step already moves), then the schedule.</summary>
+public static class LearningRate
+{
+    /// <summary>Factor for 0-based <paramref name="step"/> of <paramref name="totalSteps"/>; warm-up lasts ⌈ratio·total⌉ steps and ends at 1.</summary>
+    public static double Factor(LrSchedule schedule, double warmupRatio, int step, int totalSteps)
+    {
+        int warmup = (int)Math.Ceiling(warmupRatio * totalSteps);
+        if (step < warmup)
+        {
+            return (step + 1) / (double)warmup;
+        }
+
+        // As transformers' schedules: the first step after warm-up runs at the full rate, the last one
+        // just above zero (a step at rate zero would be wasted).
+        double progress = (step - warmup) / (double)Math.Max(1, totalSteps - warmup);
+        return schedule switch
+        {
+            LrSchedule.Constant => 1.0,
+            LrSchedule.Linear => 1.0 - progress,
+            LrSchedule.Cosine => 0.5 * (1 + Math.Cos(Math.PI * progress)),
+            _ => throw new ArgumentOutOfRangeException(nameof(schedule)),
+        };
+    }
+}

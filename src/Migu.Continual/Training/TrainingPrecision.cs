@@ -1,3 +1,4 @@
+using Migu.Continual.Recipes;
 using Migu.Core;
 using Migu.Core.Optim;
 using TorchSharp;
@@ -13,14 +14,22 @@ namespace Migu.Continual.Training;
 public static class TrainingPrecision
 {
     /// <summary>The weight dtype for <paramref name="dtype"/> on <paramref name="device"/>.</summary>
-    public static ScalarType Resolve(string dtype, Device device)
+    public static ScalarType Resolve(TrainingDtype dtype, Device device) => dtype switch
+    {
+        TrainingDtype.Fp32 => ScalarType.Float32,
+        TrainingDtype.Bf16 => ScalarType.BFloat16,
+        _ => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
+    };
+
+    /// <summary>A dtype as flags write it (fp32 or float32, bf16 or bfloat16, auto).</summary>
+    public static TrainingDtype Parse(string dtype)
     {
         ArgumentNullException.ThrowIfNull(dtype);
         return dtype.ToLowerInvariant() switch
         {
-            "auto" => device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
-            "fp32" or "float32" => ScalarType.Float32,
-            "bf16" or "bfloat16" => ScalarType.BFloat16,
+            "auto" => TrainingDtype.Auto,
+            "fp32" or "float32" => TrainingDtype.Fp32,
+            "bf16" or "bfloat16" => TrainingDtype.Bf16,
             _ => throw new MiguUserException($"training.dtype: '{dtype}' is not one of fp32, bf16, auto"),
         };
     }

@@ -6,7 +6,8 @@ public sealed record LoraOptions
     /// <summary>
     /// Which projections get LoRA, in <see cref="LayerSelection"/> syntax: "all" (attention and FFN),
     /// "attention", "ffn", a list such as "q,v", or "re:REGEX" on module names. Default "q,v", as
-    /// PEFT's default for T5 and Llama.
+    /// PEFT's default for T5 and Llama; a continual run's recipe defaults to "all" instead, and
+    /// Migu.Continual's <c>LoraSettings.Targets</c> says why.
     /// </summary>
     public string Targets { get; init; } = "q,v";
 

@@ -2,7 +2,6 @@ using Migu.Core;
 using Migu.Core.IO;
 using Migu.Core.Lora;
 using Migu.Models.Checkpoints;
-using Migu.Models.Roberta;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -149,10 +148,10 @@ public static class PeftAdapterFiles
     /// <summary>PEFT's task type for a model: what PeftModel.from_pretrained wraps it as.</summary>
     public static string? TaskTypeOf(nn.Module model) => model switch
     {
-        RobertaForSequenceClassification => "SEQ_CLS",
-        LanguageModel { Family: ModelFamily.T5 } => "SEQ_2_SEQ_LM",
-        LanguageModel { Family: ModelFamily.Llama } => "CAUSAL_LM",
-        _ => null, // RoBERTa MLM: PEFT has no task type for it; a plain PeftModel loads it
+        LanguageModel { IsClassifier: true } => "SEQ_CLS",
+        LanguageModel { Family.Architecture: ModelArchitecture.EncoderDecoder } => "SEQ_2_SEQ_LM",
+        LanguageModel { Family.Architecture: ModelArchitecture.DecoderOnly } => "CAUSAL_LM",
+        _ => null, // an encoder's masked LM: PEFT has no task type for it; a plain PeftModel loads it
     };
 
     /// <summary>The config, the targeted modules in model order, and the weights, all checked against <paramref name="model"/>.</summary>

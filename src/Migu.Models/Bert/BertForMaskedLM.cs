@@ -33,7 +33,12 @@ public sealed class BertForMaskedLM : LanguageModel
 
     public BertConfig Config { get; }
 
-    public override ModelFamily Family => ModelFamily.Bert;
+    public override ModelFamily Family => BertFamily.Instance;
+
+    public override long VocabSize => Config.VocabSize;
+
+    /// <summary>Learned absolute positions: a sequence holds at most max_position_embeddings tokens.</summary>
+    public override long? MaxPositions => Config.MaxPositionEmbeddings;
 
     public override string ConfigJson => Config.ToJson();
 

@@ -41,7 +41,14 @@ public sealed class BertForSequenceClassification : LanguageModel
 
     public BertModel Bert => bert;
 
-    public override ModelFamily Family => ModelFamily.Bert;
+    public override ModelFamily Family => BertFamily.Instance;
+
+    public override long VocabSize => Config.VocabSize;
+
+    /// <summary>Learned absolute positions: a sequence holds at most max_position_embeddings tokens.</summary>
+    public override long? MaxPositions => Config.MaxPositionEmbeddings;
+
+    public override bool IsClassifier => true;
 
     public override string ConfigJson => Config.ToJson();
 

@@ -42,7 +42,12 @@ public sealed class BertModel : LanguageModel
 
     public BertConfig Config { get; }
 
-    public override ModelFamily Family => ModelFamily.Bert;
+    public override ModelFamily Family => BertFamily.Instance;
+
+    public override long VocabSize => Config.VocabSize;
+
+    /// <summary>Learned absolute positions: a sequence holds at most max_position_embeddings tokens.</summary>
+    public override long? MaxPositions => Config.MaxPositionEmbeddings;
 
     public override string ConfigJson => (Config with { Architecture = ArchitectureName }).ToJson();
 
@@ -192,23 +197,4 @@ internal static class BertWeights
 
         return part;
     }
-}
-
-/// <summary>Which BERT class a config.json or preset means (architectures[0]; a bare encoder by default).</summary>
-internal static class BertLoading
-{
-    public static LanguageModel FromPretrained(string directory, ConfigReader reader, Device? device) =>
-        BertConfig.FromConfig(reader).Architecture switch
-        {
-            BertForSequenceClassification.ArchitectureName => BertForSequenceClassification.FromPretrained(directory, device),
-            BertForMaskedLM.ArchitectureName or "BertForPreTraining" => BertForMaskedLM.FromPretrained(directory, device),
-            _ => BertModel.FromPretrained(directory, device),
-        };
-
-    public static LanguageModel Create(BertConfig config, Device? device) => config.Architecture switch
-    {
-        BertForSequenceClassification.ArchitectureName => new BertForSequenceClassification(config, device),
-        BertForMaskedLM.ArchitectureName => new BertForMaskedLM(config, device),
-        _ => new BertModel(config, addPoolingLayer: true, device),
-    };
 }

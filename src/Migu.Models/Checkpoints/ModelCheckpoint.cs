@@ -8,6 +8,9 @@ public static class ModelCheckpoint
 {
     public const string ConfigFile = "config.json";
 
+    /// <summary>Whether <paramref name="path"/> is a Hugging Face checkpoint directory (it holds config.json); otherwise it may name a preset.</summary>
+    public static bool IsCheckpointDirectory(string path) => File.Exists(Path.Combine(path, ConfigFile));
+
     /// <summary>Copies the weights in <paramref name="directory"/> into <paramref name="model"/>, honouring its aliases.</summary>
     public static void LoadWeights(LanguageModel model, string directory)
     {

@@ -51,7 +51,11 @@ public sealed partial class LlamaForCausalLM : LanguageModel
 
     public LlamaConfig Config { get; }
 
-    public override ModelFamily Family => ModelFamily.Llama;
+    public override ModelFamily Family => LlamaFamily.Instance;
+
+    public override long VocabSize => Config.VocabSize;
+
+    public override long? MaxPositions => Config.MaxPositionEmbeddings;
 
     public override string ConfigJson => Config.ToJson();
 

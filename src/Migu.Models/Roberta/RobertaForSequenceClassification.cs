@@ -32,7 +32,14 @@ public sealed class RobertaForSequenceClassification : LanguageModel
 
     public RobertaConfig Config { get; }
 
-    public override ModelFamily Family => ModelFamily.Roberta;
+    public override ModelFamily Family => RobertaFamily.Instance;
+
+    public override long VocabSize => Config.VocabSize;
+
+    /// <summary>Positions start after the pad id, as transformers numbers them.</summary>
+    public override long? MaxPositions => Config.MaxPositionEmbeddings - Config.PadTokenId - 1;
+
+    public override bool IsClassifier => true;
 
     public override string ConfigJson => Config.ToJson();
 

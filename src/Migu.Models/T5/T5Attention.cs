@@ -64,15 +64,15 @@ internal sealed class T5Attention : nn.Module
         Tensor context = arange(queryStart, queryStart + queryLength, dtype: ScalarType.Int64, device: device).unsqueeze(1); // (Tq, 1)
         Tensor memory = arange(keyLength, dtype: ScalarType.Int64, device: device).unsqueeze(0); // (1, Tk)
         Tensor buckets = T5RelativePosition.Bucket(memory.sub(context), bidirectional, numBuckets, maxDistance); // (Tq, Tk)
-        Tensor values = relative_attention_bias.forward(buckets); // (Tq, Tk, H)
+        Tensor values = relative_attention_bias.call(buckets); // (Tq, Tk, H)
         return values.permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope(); // (1, H, Tq, Tk)
     }
 
     /// <summary>(B, T, d_model) → (B, H, T, d_kv) queries.</summary>
-    public Tensor Queries(Tensor hidden) => SplitHeads(q.forward(hidden));
+    public Tensor Queries(Tensor hidden) => SplitHeads(q.call(hidden));
 
     /// <summary>(B, T, d_model) → keys and values, each (B, H, T, d_kv).</summary>
-    public (Tensor Keys, Tensor Values) KeysAndValues(Tensor hidden) => (SplitHeads(k.forward(hidden)), SplitHeads(v.forward(hidden)));
+    public (Tensor Keys, Tensor Values) KeysAndValues(Tensor hidden) => (SplitHeads(k.call(hidden)), SplitHeads(v.call(hidden)));
 
     /// <summary>
     /// softmax(q·kᵀ + bias)·v through o. <paramref name="bias"/> is the position bias plus the additive
@@ -90,7 +90,7 @@ internal sealed class T5Attention : nn.Module
         long batch = context.shape[0];
         long length = context.shape[2];
         Tensor merged = context.transpose(1, 2).reshape(batch, length, heads * dKv); // (B, Tq, H·d_kv)
-        return o.forward(merged).MoveToOuterDisposeScope();
+        return o.call(merged).MoveToOuterDisposeScope();
     }
 
     private Tensor SplitHeads(Tensor projected)

@@ -43,7 +43,7 @@ internal sealed class T5Block : nn.Module
     {
         using var scope = NewDisposeScope();
         Tensor h = SelfLayer.Forward(hidden, bias, cache: null);
-        return FeedForwardLayer.forward(h).MoveToOuterDisposeScope();
+        return FeedForwardLayer.call(h).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decoder block: (B, Tq, d_model) → same; cross keys/values from the encoder output.</summary>
@@ -52,7 +52,7 @@ internal sealed class T5Block : nn.Module
         using var scope = NewDisposeScope();
         Tensor h = SelfLayer.Forward(hidden, selfBias, cache);
         h = CrossLayer!.Forward(h, crossKeys, crossValues, encoderMask);
-        return FeedForwardLayer.forward(h).MoveToOuterDisposeScope();
+        return FeedForwardLayer.call(h).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-attention keys and values of <paramref name="encoderHidden"/>, recorded under the encoder's token mask.</summary>

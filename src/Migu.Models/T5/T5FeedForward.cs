@@ -43,9 +43,9 @@ internal sealed class T5FeedForward : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor hidden = wi is not null
-            ? T5ActivationFunctions.Apply(activation, wi.forward(input)) // (B, T, d_ff)
-            : T5ActivationFunctions.Apply(activation, wi_0!.forward(input)).mul(wi_1!.forward(input));
+            ? T5ActivationFunctions.Apply(activation, wi.call(input)) // (B, T, d_ff)
+            : T5ActivationFunctions.Apply(activation, wi_0!.call(input)).mul(wi_1!.call(input));
         hidden = nn.functional.dropout(hidden, dropout, training);
-        return wo.forward(hidden).MoveToOuterDisposeScope(); // (B, T, d_model)
+        return wo.call(hidden).MoveToOuterDisposeScope(); // (B, T, d_model)
     }
 }

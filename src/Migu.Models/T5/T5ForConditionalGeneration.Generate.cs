@@ -37,7 +37,7 @@ public sealed partial class T5ForConditionalGeneration
                 Tensor logits;
                 using (TokenMask.Use(null))
                 {
-                    Tensor hidden = decoder.DecodeStep(shared.forward(current), attentionMask, caches); // (B, 1, d_model)
+                    Tensor hidden = decoder.DecodeStep(shared.call(current), attentionMask, caches); // (B, 1, d_model)
                     logits = Head(hidden); // (B, 1, V)
                 }
 

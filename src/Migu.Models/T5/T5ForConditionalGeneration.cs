@@ -40,7 +40,9 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
 
     public T5Config Config { get; }
 
-    public override ModelFamily Family => ModelFamily.T5;
+    public override ModelFamily Family => T5Family.Instance;
+
+    public override long VocabSize => Config.VocabSize;
 
     public override string ConfigJson => Config.ToJson();
 
@@ -115,7 +117,7 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
         Tensor logits;
         using (TokenMask.Use(batch.DecoderAttentionMask))
         {
-            Tensor hidden = decoder.Decode(shared.forward(decoderIds), batch.DecoderAttentionMask, encoderHidden, batch.AttentionMask);
+            Tensor hidden = decoder.Decode(shared.call(decoderIds), batch.DecoderAttentionMask, encoderHidden, batch.AttentionMask);
             logits = Head(hidden); // (B, T_dec, V)
         }
 
@@ -146,7 +148,7 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
     {
         using (TokenMask.Use(attentionMask))
         {
-            return encoder.Encode(shared.forward(inputIds), attentionMask);
+            return encoder.Encode(shared.call(inputIds), attentionMask);
         }
     }
 
@@ -155,6 +157,6 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
     {
         using var scope = NewDisposeScope();
         Tensor h = Config.ScalesDecoderOutput ? hidden.mul(Math.Pow(Config.DModel, -0.5)) : hidden;
-        return lm_head.forward(h).MoveToOuterDisposeScope();
+        return lm_head.call(h).MoveToOuterDisposeScope();
     }
 }

@@ -30,7 +30,7 @@ internal sealed class T5LayerSelfAttention : nn.Module
     public Tensor Forward(Tensor hidden, Tensor? bias, T5LayerCache? cache)
     {
         using var scope = NewDisposeScope();
-        Tensor normed = layer_norm.forward(hidden);
+        Tensor normed = layer_norm.call(hidden);
         Tensor queries = SelfAttention.Queries(normed);
         var (keys, values) = SelfAttention.KeysAndValues(normed);
         if (cache is not null)
@@ -66,7 +66,7 @@ internal sealed class T5LayerCrossAttention : nn.Module
     public Tensor Forward(Tensor hidden, Tensor keys, Tensor values, Tensor? encoderMask)
     {
         using var scope = NewDisposeScope();
-        Tensor queries = EncDecAttention.Queries(layer_norm.forward(hidden));
+        Tensor queries = EncDecAttention.Queries(layer_norm.call(hidden));
         Tensor attended = EncDecAttention.Attend(queries, keys, values, encoderMask); // no position bias across streams
         return hidden.add(nn.functional.dropout(attended, dropout, training)).MoveToOuterDisposeScope();
     }
@@ -92,7 +92,7 @@ internal sealed class T5LayerFeedForward : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        Tensor forwarded = DenseReluDense.forward(layer_norm.forward(input));
+        Tensor forwarded = DenseReluDense.call(layer_norm.call(input));
         return input.add(nn.functional.dropout(forwarded, dropout, training)).MoveToOuterDisposeScope();
     }
 }

@@ -53,7 +53,7 @@ internal sealed class T5Stack : nn.Module
             h = b.Encode(h, bias);
         }
 
-        return nn.functional.dropout(final_layer_norm.forward(h), dropout, training).MoveToOuterDisposeScope();
+        return nn.functional.dropout(final_layer_norm.call(h), dropout, training).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ internal sealed class T5Stack : nn.Module
             h = b.Decode(h, selfBias, keys, values, crossMask, cache: null);
         }
 
-        return nn.functional.dropout(final_layer_norm.forward(h), dropout, training).MoveToOuterDisposeScope();
+        return nn.functional.dropout(final_layer_norm.call(h), dropout, training).MoveToOuterDisposeScope();
     }
 
     /// <summary>A cache per block holding the cross-attention keys/values of the encoder output.</summary>
@@ -107,7 +107,7 @@ internal sealed class T5Stack : nn.Module
             h = block[i].Decode(h, selfBias, caches[i].CrossKeys, caches[i].CrossValues, crossMask, caches[i]);
         }
 
-        return nn.functional.dropout(final_layer_norm.forward(h), dropout, training).MoveToOuterDisposeScope();
+        return nn.functional.dropout(final_layer_norm.call(h), dropout, training).MoveToOuterDisposeScope();
     }
 
     public override string GetName() => isDecoder ? "decoder" : "encoder";

@@ -1,4 +1,5 @@
 using Migu.Continual.Recipes;
+using Migu.Continual.Strategies;
 using Migu.Core;
 
 namespace Migu.Reports.Analysis;
@@ -21,12 +22,8 @@ public static class RecipeLabel
     /// <summary>The method, with "+MIGU" when MIGU is on (the random-update baseline is its own method).</summary>
     public static string Head(Recipe recipe)
     {
-        string method = recipe.Method switch
-        {
-            ContinualMethod.Replay when recipe.Replay.Base == ContinualMethod.Lora => "lora-replay",
-            _ => MethodName(recipe.Method),
-        };
-        bool miguOn = recipe.Migu is not null && recipe.Method != ContinualMethod.Random;
+        string method = recipe.Method == "replay" && recipe.Replay.Base == "lora" ? "lora-replay" : recipe.Method;
+        bool miguOn = recipe.Migu is not null && !ImposesMaskSource(recipe);
         return miguOn ? method + "+MIGU" : method;
     }
 
@@ -49,7 +46,7 @@ public static class RecipeLabel
             yield return "quantile";
         }
 
-        if (m.Source != defaults.Source && recipe.Method != ContinualMethod.Random)
+        if (m.Source != defaults.Source && !ImposesMaskSource(recipe))
         {
             yield return "random mask";
         }
@@ -65,7 +62,6 @@ public static class RecipeLabel
         }
     }
 
-    /// <summary>The method's name as recipes spell it (snake_case).</summary>
-    public static string MethodName(ContinualMethod method) =>
-        System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(method.ToString());
+    /// <summary>Whether the method sets MIGU's mask source itself (the random-update baseline is its own method, not "+MIGU").</summary>
+    private static bool ImposesMaskSource(Recipe recipe) => ContinualMethods.Find(recipe.Method)?.MaskSource is not null;
 }

@@ -1,4 +1,5 @@
 using Migu.Continual.Recipes;
+using Migu.Continual.Strategies;
 using Migu.Reports.Store;
 
 namespace Migu.Reports.Analysis;
@@ -22,7 +23,7 @@ public static class RunGrouping
     {
         List<List<RunRecord>> pooled = [.. runs
             .GroupBy(RecipeKeys.Group, StringComparer.Ordinal)
-            .OrderBy(g => (int)g.First().Recipe.Method)
+            .OrderBy(g => ContinualMethods.OrderOf(g.First().Recipe.Method))
             .ThenBy(g => g.First().Recipe.Migu is null ? 0 : 1)
             .ThenBy(g => RecipeLabel.Of(g.First().Recipe), StringComparer.Ordinal)
             .ThenBy(g => g.Key, StringComparer.Ordinal)

@@ -1,4 +1,5 @@
 using Migu.Continual.Recipes;
+using Migu.Continual.Strategies;
 using Migu.Continual.Runs;
 
 namespace Migu.Reports.Store;
@@ -23,5 +24,5 @@ public sealed record RunRecord
     public int CompletedRows => Metrics.AccuracyMatrix.Count;
 
     /// <summary>The multi-task bound: one row, after joint training on every task.</summary>
-    public bool IsMultiTask => Recipe.Method == ContinualMethod.Mtl;
+    public bool IsMultiTask => ContinualMethods.Find(Recipe.Method)?.JointPhase == true;
 }

@@ -2,6 +2,7 @@ using Migu.Continual.Analysis;
 using Migu.Continual.Runs;
 using Migu.Core;
 using Migu.Core.Lora;
+using Migu.Models;
 using Migu.Models.Adapters;
 using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
@@ -82,7 +83,7 @@ public sealed class MagnitudeAnalyzerTests : IDisposable
         string adapters = Path.Combine(dir, "task-02-agnews", "adapters");
         string merged = Path.Combine(dir, "merged");
         manual_seed(11);
-        var (model, _) = RunModel.Create("llama-tiny", null, CPU);
+        var (model, _) = ModelLoader.LoadWithTokenizer("llama-tiny", null, CPU);
         using (model)
         {
             ModelCheckpoint.Save(model, baseDir);

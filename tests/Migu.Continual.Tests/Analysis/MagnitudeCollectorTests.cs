@@ -4,6 +4,7 @@ using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
 using Migu.Models;
+using Migu.Models.Llama;
 using Migu.Models.T5;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,10 +29,10 @@ public class MagnitudeCollectorTests
     public void Llama_sums_equal_the_query_projection_of_each_unpadded_example()
     {
         manual_seed(5);
-        var (model, tokenizer) = RunModel.Create("llama-tiny", null, CPU);
+        var (model, tokenizer) = ModelLoader.LoadWithTokenizer("llama-tiny", null, CPU);
         using var owned = model;
         model.eval();
-        var encoder = new ExampleEncoder(tokenizer, ModelFamily.Llama, 64, 16);
+        var encoder = new ExampleEncoder(tokenizer, LlamaFamily.Instance, 64, 16);
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         var q = (Projection)modules["model.layers.0.self_attn.q_proj"];
         var embed = (nn.Module<Tensor, Tensor>)modules["model.embed_tokens"];
@@ -50,11 +51,11 @@ public class MagnitudeCollectorTests
     public void T5_sums_count_prompt_tokens_in_the_encoder_and_answer_tokens_in_the_decoder()
     {
         manual_seed(6);
-        var (model, tokenizer) = RunModel.Create("t5-tiny", null, CPU);
+        var (model, tokenizer) = ModelLoader.LoadWithTokenizer("t5-tiny", null, CPU);
         using var owned = model;
         model.eval();
         var t5 = (T5ForConditionalGeneration)model;
-        var encoder = new ExampleEncoder(tokenizer, ModelFamily.T5, 64, 16);
+        var encoder = new ExampleEncoder(tokenizer, T5Family.Instance, 64, 16);
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         var shared = (nn.Module<Tensor, Tensor>)modules["shared"];
         var encQ = (Projection)modules["encoder.block.0.layer.0.SelfAttention.q"];
@@ -78,10 +79,10 @@ public class MagnitudeCollectorTests
     public void Each_task_starts_from_zero_and_batching_does_not_change_the_sums()
     {
         manual_seed(7);
-        var (model, tokenizer) = RunModel.Create("llama-tiny", null, CPU);
+        var (model, tokenizer) = ModelLoader.LoadWithTokenizer("llama-tiny", null, CPU);
         using var owned = model;
         model.eval();
-        var encoder = new ExampleEncoder(tokenizer, ModelFamily.Llama, 64, 16);
+        var encoder = new ExampleEncoder(tokenizer, LlamaFamily.Instance, 64, 16);
         var layers = LayerChoice.All(model);
         TaskSample[] tasks = [new("a", Pairs), new("b", [Pairs[0]]), new("a again", Pairs)];
 

@@ -13,7 +13,7 @@ public sealed class RunCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(Path.GetDirectoryName(run)!, recursive: true);
 
-    private void Recipe(string model = "llama-tiny", ContinualMethod method = ContinualMethod.Ft) =>
+    private void Recipe(string model = "llama-tiny", string method = "ft") =>
         Write(RunStore.RecipeFile, RecipeJson.Serialize(new Recipe { Tasks = Tasks, Model = model, Method = method }));
 
     private void Metrics(int rows, bool finished) => Write(RunStore.MetricsFile, RunStore.SerializeMetrics(new RunMetrics
@@ -73,7 +73,7 @@ public sealed class RunCheckpointTests : IDisposable
     [Fact]
     public void A_lora_run_loads_its_adapters_over_the_saved_base()
     {
-        Recipe(method: ContinualMethod.Inclora);
+        Recipe(method: "inclora");
         Write("checkpoints/base/config.json", "{}");
         Write("checkpoints/task-01-dbpedia/adapters/task1/adapter_config.json", "{}");
 

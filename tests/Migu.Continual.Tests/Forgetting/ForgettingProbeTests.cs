@@ -14,7 +14,7 @@ public sealed class ForgettingProbeTests : IDisposable
     private Recipe Recipe(MiguOptions? migu) => new()
     {
         Model = "llama-tiny",
-        Method = ContinualMethod.Lora,
+        Method = "lora",
         Migu = migu,
         Training = new TrainingSettings { Epochs = 2, Lr = 3e-3, Batch = 8, MaxSourceLength = 48, MaxTargetLength = 6, CheckpointEvery = 2 },
         Eval = new EvalSettings { Mode = EvalMode.Rank, Batch = 16 },

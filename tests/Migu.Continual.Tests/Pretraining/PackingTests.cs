@@ -1,6 +1,9 @@
 using Migu.Continual.Pretraining;
 using Migu.Core;
 using Migu.Models;
+using Migu.Models.Llama;
+using Migu.Models.Roberta;
+using Migu.Models.T5;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -28,9 +31,9 @@ public sealed class PackingTests
     {
         var tokenizer = EmbeddedTokenizer.Compact(); // <pad> 0, </s> 1, <s> 2
         int[] hello = [.. tokenizer.Encode("hello world", addSpecialTokens: false)];
-        Assert.Equal([2, .. hello, 1], TextFraming.For(ModelFamily.Roberta, tokenizer).Encode(tokenizer, "hello world"));
-        Assert.Equal([2, .. hello, 1], TextFraming.For(ModelFamily.Llama, tokenizer).Encode(tokenizer, "hello world"));
-        Assert.Equal([.. hello, 1], TextFraming.For(ModelFamily.T5, tokenizer).Encode(tokenizer, "hello world"));
+        Assert.Equal([2, .. hello, 1], RobertaFamily.Instance.Framing(tokenizer).Encode(tokenizer, "hello world"));
+        Assert.Equal([2, .. hello, 1], LlamaFamily.Instance.Framing(tokenizer).Encode(tokenizer, "hello world"));
+        Assert.Equal([.. hello, 1], T5Family.Instance.Framing(tokenizer).Encode(tokenizer, "hello world"));
     }
 
     [Fact]

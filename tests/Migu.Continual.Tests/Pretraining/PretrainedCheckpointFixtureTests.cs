@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Migu.Continual.Pretraining;
 using Migu.Continual.Recipes;
 using Migu.Models;
+using Migu.Models.Roberta;
+using Migu.Models.T5;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -46,15 +48,15 @@ public sealed class PretrainedCheckpointFixtureTests
     /// <summary>The text as the family frames it, and one batch that exercises its objective's special tokens.</summary>
     private static (int[] Ids, ModelBatch Batch) Inputs(LanguageModel model, ITextTokenizer tokenizer)
     {
-        int[] ids = TextFraming.For(model.Family, tokenizer).Encode(tokenizer, Text);
+        int[] ids = model.Family.Framing(tokenizer).Encode(tokenizer, Text);
         ObjectiveTokens tokens = ObjectiveTokens.Of(tokenizer);
         long[] input = [.. ids.Select(i => (long)i)];
-        switch (model.Family)
+        switch (model.Family.Objective)
         {
-            case ModelFamily.Roberta:
+            case PretrainObjective.Mlm:
                 input[3] = tokens.Mask!.Value;
                 return (ids, new ModelBatch { InputIds = Row(input) });
-            case ModelFamily.T5:
+            case PretrainObjective.Span:
                 // Tokens 3 and 4 become sentinel 0; the decoder reads the start token, the sentinel and the span.
                 long[] encoder = [.. input[..3], tokens.Sentinels[0], .. input[5..]];
                 long[] decoder = [tokens.Pad, tokens.Sentinels[0], input[3], input[4]];

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Migu.Continual.Pretraining;
+using Migu.Models;
 using Migu.Models.Tokenizers;
 
 namespace Migu.Continual.Tests.Pretraining;

@@ -13,7 +13,7 @@ public sealed class RecipeJsonTests
             Data = "data/cl",
             Tasks = ["agnews", "yelp"],
             Model = "llama-tiny",
-            Method = ContinualMethod.Inclora,
+            Method = "inclora",
             Migu = new MiguOptions { Threshold = 0.5, Mode = MiguMode.Update },
             Training = new TrainingSettings { Epochs = 2, Lr = 3e-4, Schedule = LrSchedule.Cosine },
             PerTask = new Dictionary<string, TaskOverride> { ["yelp"] = new() { Lr = 1e-3 } },
@@ -50,7 +50,7 @@ public sealed class RecipeJsonTests
     public void Enums_are_read_case_insensitively()
     {
         Recipe r = RecipeJson.Deserialize("""{"method": "OLora", "eval": {"mode": "Rank"}}""", "r.json");
-        Assert.Equal(ContinualMethod.Olora, r.Method);
+        Assert.Equal("olora", r.Method);
         Assert.Equal(EvalMode.Rank, r.Eval.Mode);
     }
 }

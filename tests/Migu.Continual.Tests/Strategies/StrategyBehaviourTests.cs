@@ -22,7 +22,7 @@ public sealed class StrategyBehaviourTests : IDisposable
     public StrategyBehaviourTests()
     {
         manual_seed(11);
-        (model, ITextTokenizer tokenizer) = RunModel.Create("llama-tiny", null, CPU);
+        (model, ITextTokenizer tokenizer) = ModelLoader.LoadWithTokenizer("llama-tiny", null, CPU);
         encoder = new ExampleEncoder(tokenizer, model.Family, 48, 4);
     }
 
@@ -169,10 +169,10 @@ public sealed class StrategyBehaviourTests : IDisposable
     [Fact]
     public void The_random_baseline_is_migu_with_a_random_source()
     {
-        MiguOptions random = StrategyFactory.MiguOptionsFor(new Recipe { Method = ContinualMethod.Random, Seed = 4 })!;
+        MiguOptions random = ContinualMethods.MiguOptionsFor(new Recipe { Method = "random", Seed = 4 })!;
         Assert.Equal(MaskSource.Random, random.Source);
         Assert.Equal(0.7, random.Threshold);
-        Assert.Null(StrategyFactory.MiguOptionsFor(new Recipe { Method = ContinualMethod.Ft }));
+        Assert.Null(ContinualMethods.MiguOptionsFor(new Recipe { Method = "ft" }));
     }
 
     private Tensor Loss(IReadOnlyList<EncodedExample> examples) => model.forward(encoder.Collate(examples, CPU)).Loss!;

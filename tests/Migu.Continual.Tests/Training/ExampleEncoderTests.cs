@@ -2,6 +2,8 @@ using Migu.Continual.Data;
 using Migu.Continual.Prompts;
 using Migu.Continual.Training;
 using Migu.Models;
+using Migu.Models.Llama;
+using Migu.Models.T5;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
 
@@ -23,7 +25,7 @@ public sealed class ExampleEncoderTests
     [Fact]
     public void Llama_reads_bos_and_prompt_and_carries_loss_only_on_the_answer_and_eos()
     {
-        var encoder = new ExampleEncoder(Tokenizer, ModelFamily.Llama, 128, 8);
+        var encoder = new ExampleEncoder(Tokenizer, LlamaFamily.Instance, 128, 8);
         PromptedExample example = new PromptBuilder().Build(Task, new Example("A small firm.", "Company"));
         EncodedExample e = encoder.Encode(example);
 
@@ -44,7 +46,7 @@ public sealed class ExampleEncoderTests
     [Fact]
     public void T5_reads_prompt_and_eos_and_its_labels_are_the_answer_and_eos_padded_with_minus_100()
     {
-        var encoder = new ExampleEncoder(Tokenizer, ModelFamily.T5, 128, 16);
+        var encoder = new ExampleEncoder(Tokenizer, T5Family.Instance, 128, 16);
         PromptedExample example = new PromptBuilder().Build(Task, new Example("A school.", "Educational Institution"));
         EncodedExample e = encoder.Encode(example);
         Assert.Equal(1, e.Source[^1]); // EOS
@@ -59,7 +61,7 @@ public sealed class ExampleEncoderTests
     [Fact]
     public void A_long_prompt_loses_the_end_of_its_sentence_not_its_head_or_answer_line()
     {
-        var encoder = new ExampleEncoder(Tokenizer, ModelFamily.Llama, 128, 8);
+        var encoder = new ExampleEncoder(Tokenizer, LlamaFamily.Instance, 128, 8);
         string sentence = string.Join(' ', Enumerable.Range(0, 200).Select(i => $"word{i}"));
         PromptedExample example = new PromptBuilder().Build(Task, new Example(sentence, "Village"));
         int[] ids = encoder.EncodePrompt(example.Prompt);
@@ -75,7 +77,7 @@ public sealed class ExampleEncoderTests
         Assert.StartsWith(body[..20], text[head.Length..], StringComparison.Ordinal);
 
         // A head longer than the whole budget gives way, but a quarter of the budget stays for the sentence.
-        var tight = new ExampleEncoder(Tokenizer, ModelFamily.Llama, 64, 8);
+        var tight = new ExampleEncoder(Tokenizer, LlamaFamily.Instance, 64, 8);
         string squeezed = Tokenizer.Decode(tight.EncodePrompt(example.Prompt)[1..], skipSpecialTokens: false);
         Assert.Contains("word0 word1", squeezed, StringComparison.Ordinal);
         Assert.EndsWith(tail, squeezed, StringComparison.Ordinal);

@@ -54,6 +54,7 @@ public class LoraAttachTests
     {
         using var model = new TinyMlp();
         using var migu = new MiguController(model, new MiguOptions { Layers = "q", SkipFirstTask = false });
+        using var recording = migu.Recording();
         Assert.Contains("dispose that MIGU controller", Message(() => LoraAdapters.Attach(model, new LoraOptions { Targets = "q" })));
     }
 

@@ -32,6 +32,7 @@ public class LoraMiguTests
         using var mask = tensor(new long[] { 1, 1, 0 }).reshape(1, 3);
 
         using (TokenMask.Use(mask))
+        using (migu.Recording())
         {
             p.call(x).Dispose();
         }
@@ -61,7 +62,13 @@ public class LoraMiguTests
         using var x = randn(2, 4, 6);
         using var mask = tensor(new long[] { 1, 1, 1, 0, 1, 0, 0, 0 }).reshape(2, 4);
 
-        using var y = WithMask(mask, () => p.call(x));
+        Tensor y;
+        using (migu.Recording())
+        {
+            y = WithMask(mask, () => p.call(x));
+        }
+
+        using var owned = y;
 
         using var m = mask.reshape(-1, 1).to(ScalarType.Float64); // (N, 1)
         using var x64 = x.reshape(-1, 6).to(ScalarType.Float64);
@@ -89,7 +96,11 @@ public class LoraMiguTests
         using (var scope = NewDisposeScope())
         {
             optimizer.ZeroGrad();
-            WithMask(mask, () => p.call(x)).square().sum().backward();
+            using (migu.Recording())
+            {
+                WithMask(mask, () => p.call(x)).square().sum().backward();
+            }
+
             Assert.True(adapter.A.grad!.ne(0).any(1).all().item<bool>(), "every row of A has a gradient");
             Assert.True(adapter.B.grad!.ne(0).any(1).all().item<bool>(), "every row of B has a gradient");
             migu.Step(optimizer);

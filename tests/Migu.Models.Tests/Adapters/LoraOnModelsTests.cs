@@ -92,7 +92,11 @@ public class LoraOnModelsTests
         using (var scope = NewDisposeScope())
         {
             optimizer.ZeroGrad();
-            model.call(new ModelBatch { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = labels }).Loss!.backward();
+            using (migu.Recording())
+            {
+                model.call(new ModelBatch { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = labels }).Loss!.backward();
+            }
+
             migu.Step(optimizer);
         }
 
@@ -125,7 +129,11 @@ public class LoraOnModelsTests
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();
-            model.call(new ModelBatch { InputIds = ids, AttentionMask = mask, Labels = labels }).Loss!.backward();
+            using (migu.Recording())
+            {
+                model.call(new ModelBatch { InputIds = ids, AttentionMask = mask, Labels = labels }).Loss!.backward();
+            }
+
             migu.Step(optimizer);
             model.Generate(ids, mask, 3);
         }

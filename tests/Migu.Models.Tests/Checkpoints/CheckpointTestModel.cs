@@ -18,7 +18,9 @@ internal sealed class CheckpointTestModel : LanguageModel
         RegisterComponents();
     }
 
-    public override ModelFamily Family => ModelFamily.Llama;
+    public override ModelFamily Family => Migu.Models.Llama.LlamaFamily.Instance;
+
+    public override long VocabSize => 3;
 
     public override string ConfigJson => "{\"model_type\": \"test\"}";
 

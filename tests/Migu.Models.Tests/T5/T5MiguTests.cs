@@ -26,10 +26,14 @@ public class T5MiguTests
         using var headBefore = head.Weight.detach().clone();
         using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
-        model.forward(new ModelBatch
+        using (migu.Recording())
         {
-            InputIds = fx.InputIds(), AttentionMask = fx.AttentionMask(), Labels = fx.Labels(), DecoderAttentionMask = fx.DecoderAttentionMask(),
-        }).Loss!.backward();
+            model.forward(new ModelBatch
+            {
+                InputIds = fx.InputIds(), AttentionMask = fx.AttentionMask(), Labels = fx.Labels(), DecoderAttentionMask = fx.DecoderAttentionMask(),
+            }).Loss!.backward();
+        }
+
         migu.Step(optimizer);
 
         Tensor moved = first.Weight.detach().ne(q).any(1); // (d_out)

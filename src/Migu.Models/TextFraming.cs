@@ -1,23 +1,14 @@
-using Migu.Models;
 using Migu.Models.Tokenizers;
 
-namespace Migu.Continual.Pretraining;
+namespace Migu.Models;
 
 /// <summary>
-/// The ids put around each document before packing, as each family reads text: RoBERTa
-/// &lt;s&gt; … &lt;/s&gt;, Llama BOS … EOS (so a document's end is learned and the next one starts
-/// fresh), T5 … &lt;/s&gt;. An id the tokenizer lacks is left out.
+/// The ids put around each document before packing, as a family reads text
+/// (<see cref="ModelFamily.Framing"/>): RoBERTa &lt;s&gt; … &lt;/s&gt;, Llama BOS … EOS (so a
+/// document's end is learned and the next one starts fresh), T5 … &lt;/s&gt;. An id the tokenizer lacks is left out.
 /// </summary>
 public sealed record TextFraming(int? Start, int? End)
 {
-    public static TextFraming For(ModelFamily family, ITextTokenizer tokenizer)
-    {
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        return family == ModelFamily.T5
-            ? new TextFraming(null, tokenizer.EosTokenId)
-            : new TextFraming(tokenizer.BosTokenId, tokenizer.EosTokenId);
-    }
-
     /// <summary>A document's ids with the framing (no other special tokens).</summary>
     public int[] Encode(ITextTokenizer tokenizer, string document)
     {
