@@ -8,7 +8,7 @@ var recipe = new Recipe
 {
     Model = "llama-tiny",                       // a preset (random weights) or a Hugging Face checkpoint directory
     Tasks = ["agnews", "dbpedia"],              // no Data root: the embedded demo stream
-    Method = ContinualMethod.Ft,
+    Method = "ft",                              // ft, lora, replay, inclora, olora, ewc, mtl or random
     Migu = new MiguOptions { Threshold = 0.7 }, // each step, 70% of a layer's output rows (the weakest) keep no gradient
     Training = new TrainingSettings { Epochs = 1, Batch = 8, Lr = 3e-3, MaxSourceLength = 256, MaxTargetLength = 16 },
     DataOptions = new DataSettings { MaxTrain = 32, MaxTest = 16 },
