@@ -90,6 +90,13 @@ public abstract class ModelFamily
     public virtual LanguageModel ClassifierFromEncoder(string directory, IReadOnlyList<string> labels, Device? device) =>
         throw new MiguUserException($"{directory}: a {Name} model has no classification head");
 
+    /// <summary>
+    /// A randomly initialised classifier over <paramref name="labels"/> of preset <paramref name="name"/>,
+    /// sized to <paramref name="tokenizer"/> as <see cref="FromPreset(string, ITextTokenizer, Device?)"/> sizes a preset.
+    /// </summary>
+    public virtual LanguageModel ClassifierFromPreset(string name, ITextTokenizer tokenizer, IReadOnlyList<string> labels, Device? device) =>
+        throw new MiguUserException($"'{name}': a {Name} model has no classification head");
+
     /// <summary>The ids put around each document before packing, as the family reads text: BOS … EOS unless it says otherwise.</summary>
     public virtual TextFraming Framing(ITextTokenizer tokenizer)
     {

@@ -68,6 +68,34 @@ public static class ModelLoader
         return (Load(directoryOrPreset, tokenizer, device), tokenizer);
     }
 
+    /// <summary>
+    /// A classifier over <paramref name="labels"/> and the tokenizer it reads: the encoder of a
+    /// checkpoint (or of a preset, sized to the tokenizer) with a fresh head (<see cref="ModelFamily.ClassifierFromEncoder"/>).
+    /// </summary>
+    public static (LanguageModel Model, ITextTokenizer Tokenizer) LoadClassifier(
+        string directoryOrPreset, string? tokenizerDirectory, IReadOnlyList<string> labels, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        directoryOrPreset = HubCache.Resolve(directoryOrPreset);
+        ModelFamily family = FamilyOf(directoryOrPreset);
+        ITextTokenizer tokenizer = TokenizerFor(directoryOrPreset, tokenizerDirectory);
+        if (!ModelCheckpoint.IsCheckpointDirectory(directoryOrPreset))
+        {
+            return (family.ClassifierFromPreset(directoryOrPreset, tokenizer, labels, device), tokenizer);
+        }
+
+        LanguageModel model = family.ClassifierFromEncoder(directoryOrPreset, labels, device);
+        if (tokenizer.VocabSize > model.VocabSize)
+        {
+            long vocabulary = model.VocabSize;
+            model.Dispose();
+            throw new MiguUserException(
+                $"{directoryOrPreset}: the tokenizer has {tokenizer.VocabSize} ids but the model's vocabulary is {vocabulary}; they do not belong together");
+        }
+
+        return (model, tokenizer);
+    }
+
     /// <summary>The family of a checkpoint directory (its config.json's model_type) or of a preset, without building the model.</summary>
     public static ModelFamily FamilyOf(string directoryOrPreset)
     {

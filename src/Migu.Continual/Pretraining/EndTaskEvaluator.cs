@@ -75,30 +75,14 @@ public sealed class EndTaskEvaluator(Recipe recipe, EndTaskSettings settings, De
     {
         LoadedTask task = f.Task;
         using LanguageModel classifier = family.ClassifierFromEncoder(checkpoint, task.Labels, device);
-        var train = new ClassificationData(task.Data.Train, task.Labels, tokenizer, settings.MaxLength);
-        FineTune(classifier, train, f);
+        TextFraming framing = family.Framing(tokenizer);
+        FineTune(classifier, ClassificationData.Of(task.Data.Train, task.Labels, tokenizer, framing, settings.MaxLength), f);
 
-        var test = new ClassificationData(task.Data.Split(recipe.Eval.Split), task.Labels, tokenizer, settings.MaxLength);
-        var answers = new string[test.Count];
-        classifier.eval();
+        var test = ClassificationData.Of(task.Data.Split(recipe.Eval.Split), task.Labels, tokenizer, framing, settings.MaxLength);
         observer.EvaluationStarted($"{task.Name} ({f.Title})", test.Count);
-        using (no_grad())
-        {
-            foreach (int[] batch in BatchPlan.Sequential(test.Count, recipe.Eval.Batch))
-            {
-                using var scope = NewDisposeScope();
-                long[] best = classifier.forward(test.Collate(batch, device)).Logits.argmax(-1).cpu().data<long>().ToArray();
-                for (int b = 0; b < batch.Length; b++)
-                {
-                    answers[batch[b]] = task.Labels[(int)best[b]];
-                }
-
-                observer.EvaluationProgress(batch[^1] + 1);
-            }
-        }
-
+        IReadOnlyDictionary<int, string> answers = test.Predict(classifier, task.Labels, recipe.Eval.Batch, device, observer.EvaluationProgress);
         observer.EvaluationFinished();
-        return answers;
+        return [.. Enumerable.Range(0, test.Count).Select(i => answers[i])];
     }
 
     private IReadOnlyList<string> AnswerWithPrompts(string checkpoint, ITextTokenizer tokenizer, EndTaskMode mode, FineTuning f)

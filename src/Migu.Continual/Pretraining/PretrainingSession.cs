@@ -84,18 +84,12 @@ internal sealed class PretrainingSession(PretrainingRun data, RunContext run, Lo
     /// </summary>
     protected override TaskEndContext EndContext(RunPhase phase)
     {
-        EncodedExample[] sequences = [.. data.TrainSequences[phase.Index].Select(s => new EncodedExample(s, []))];
-        var place = new Dictionary<EncodedExample, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < sequences.Length; i++)
-        {
-            place[sequences[i]] = i;
-        }
-
+        IReadOnlyList<int[]> sequences = data.TrainSequences[phase.Index];
         var draw = new BatchDraw(Recipe.Seed, phase.Index, -2);
-        return new TaskEndContext(phase.Index, sequences, examples =>
+        return new TaskEndContext(phase.Index, sequences.Count, indices =>
         {
-            ulong[] seeds = [.. examples.Select(e => PackedTextData.RowSeed(draw, place[e]))];
-            return data.Model.forward(data.Objective.Collate([.. examples.Select(e => e.Source)], seeds, data.Device)).Loss
+            ulong[] seeds = [.. indices.Select(i => PackedTextData.RowSeed(draw, i))];
+            return data.Model.forward(data.Objective.Collate([.. indices.Select(i => sequences[i])], seeds, data.Device)).Loss
                 ?? throw new InvalidOperationException("the model returned no loss for a batch with labels");
         }, Recipe.Seed);
     }

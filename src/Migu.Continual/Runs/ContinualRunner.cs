@@ -78,13 +78,18 @@ public sealed class ContinualRunner(
                 throw new MiguUserException("the forgetting probe runs in one process: run this recipe without --nproc or a launcher");
             }
 
+            if (!ModelLoader.FamilyOf(recipe.Model).Generates)
+            {
+                throw new MiguUserException("the forgetting probe scores a generative model's general ability; an encoder classifier has none to lose (remove the forgetting section)");
+            }
+
             ForgettingProbe.CheckFiles(general); // before the run directory exists
         }
 
         RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         IRunObserver shown = main ? observer ?? SilentObserver.Instance : SilentObserver.Instance;
         TorchSeed.All(recipe.Seed);
-        var (model, tokenizer) = ModelLoader.LoadWithTokenizer(recipe.Model, recipe.Tokenizer, device);
+        var (model, tokenizer) = TaskSeams.LoadModel(recipe, tasks, device);
         using LanguageModel owned = model;
         ScalarType weights = TrainingPrecision.Resolve(recipe.Training.Dtype, device);
         if (weights != ScalarType.Float32)
@@ -93,12 +98,25 @@ public sealed class ContinualRunner(
         }
 
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
-        PromptTasks prompts = TaskSeams.For(recipe, model, tokenizer, tasks, device, shown);
-        ForgettingProbe? forgetting = recipe.Forgetting is null ? null : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
+        ForgettingProbe? forgetting = null;
+        ITaskEncoding encoding;
+        ITaskEvaluator evaluator;
+        if (model.Family.Generates)
+        {
+            PromptTasks prompts = PromptTasks.Create(recipe, model, tokenizer, tasks, device, shown);
+            forgetting = recipe.Forgetting is null ? null : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
+            (encoding, evaluator) = (prompts, prompts);
+        }
+        else
+        {
+            ClassificationTasks classes = ClassificationTasks.Create(recipe, model, tokenizer, tasks, device, shown);
+            (encoding, evaluator) = (classes, classes);
+        }
+
         string? baseModel = ContinualMethods.Get(recipe.Method).UsesAdapters(recipe) ? SaveBase(store, model) : null;
         using IContinualStrategy strategy = ContinualMethods.CreateStrategy(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
         var context = new RunContext { Recipe = recipe, Store = store, Model = model, Strategy = strategy, Device = device, Weights = weights, Parallel = parallel, Observer = shown };
-        return new FineTuningSession(context, tasks, prompts, prompts, forgetting).Execute(cancel);
+        return new FineTuningSession(context, tasks, encoding, evaluator, forgetting).Execute(cancel);
     }
 
     private static int VisibleGpus() => cuda.is_available() ? cuda.device_count() : 0;

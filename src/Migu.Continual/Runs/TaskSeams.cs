@@ -30,19 +30,33 @@ public interface ITaskEvaluator
 }
 
 /// <summary>
-/// The seams of continual fine-tuning for a model. Generative models (T5, Llama) learn prompt → label
-/// text and answer by generation or label ranking (<see cref="PromptTasks"/>). Encoders would train
-/// one classification head over the union of the run's labels and answer by arg-max; until that
-/// implementation lands, they are refused here.
+/// The seams of continual fine-tuning for a model family. Generative models (T5, Llama) learn
+/// prompt → label text and answer by generation or label ranking (<see cref="PromptTasks"/>);
+/// encoders with a classification head (BERT, RoBERTa) train one head over the union of the run's
+/// labels and answer by arg-max (<see cref="ClassificationTasks"/>).
 /// </summary>
 public static class TaskSeams
 {
-    public static PromptTasks For(Recipe recipe, LanguageModel model, ITextTokenizer tokenizer, IReadOnlyList<LoadedTask> tasks, Device device, IRunObserver observer)
+    /// <summary>
+    /// The model a run over <paramref name="tasks"/> trains, with its tokenizer: the checkpoint or
+    /// preset as it is for a generative family, an encoder with a fresh head over the union of the
+    /// tasks' labels for an encoder family.
+    /// </summary>
+    public static (LanguageModel Model, ITextTokenizer Tokenizer) LoadModel(Recipe recipe, IReadOnlyList<LoadedTask> tasks, Device device)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        return model.Family.Generates
-            ? PromptTasks.Create(recipe, model, tokenizer, tasks, device, observer)
-            : throw new MiguUserException($"{model.Family.Name} cannot generate labels; continual fine-tuning needs a T5 or Llama model ({model.Family.Name} is for continual pre-training)");
+        ArgumentNullException.ThrowIfNull(recipe);
+        ModelFamily family = ModelLoader.FamilyOf(recipe.Model);
+        if (family.Generates)
+        {
+            return ModelLoader.LoadWithTokenizer(recipe.Model, recipe.Tokenizer, device);
+        }
+
+        if (!family.HasClassificationHead)
+        {
+            throw new MiguUserException($"{family.Name} can neither generate labels nor classify; continual fine-tuning needs a T5, Llama, BERT or RoBERTa model");
+        }
+
+        return ModelLoader.LoadClassifier(recipe.Model, recipe.Tokenizer, ClassificationTasks.UnionLabels(tasks), device);
     }
 }
 
@@ -102,8 +116,11 @@ public sealed class PromptTasks : ITaskEncoding, ITaskEvaluator
 
     public ITrainingData TrainingData(IReadOnlyList<PromptedExample> examples) => new EncodedTaskData([.. examples.Select(Encoder.Encode)], Encoder);
 
-    public TaskEndContext EndContext(int taskIndex, IReadOnlyList<PromptedExample> own, long seed) =>
-        new(taskIndex, [.. own.Select(Encoder.Encode)], Loss, seed);
+    public TaskEndContext EndContext(int taskIndex, IReadOnlyList<PromptedExample> own, long seed)
+    {
+        EncodedExample[] encoded = [.. own.Select(Encoder.Encode)];
+        return new(taskIndex, encoded.Length, indices => Loss([.. indices.Select(i => encoded[i])]), seed);
+    }
 
     public IReadOnlyList<string> Answers(LoadedTask task, Action<int>? progress) =>
         predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels, progress);

@@ -49,14 +49,14 @@ public sealed class ElasticWeightConsolidation(LanguageModel model, bool freezeE
     {
         ArgumentNullException.ThrowIfNull(context);
         var parameters = Model.named_parameters().Where(np => np.parameter.requires_grad).ToList();
-        int n = Math.Min(fisherSamples, context.TrainExamples.Count);
+        int n = Math.Min(fisherSamples, context.TrainCount);
         if (n == 0)
         {
             return;
         }
 
         var random = new Shuffler(Seeds.Derive(context.Seed, SeedPurpose.FisherSample, context.TaskIndex));
-        int[] order = [.. Enumerable.Range(0, context.TrainExamples.Count)];
+        int[] order = [.. Enumerable.Range(0, context.TrainCount)];
         random.Shuffle(order);
         bool wasTraining = Model.training;
         Model.eval(); // the Fisher of the deterministic model: no dropout
@@ -71,7 +71,7 @@ public sealed class ElasticWeightConsolidation(LanguageModel model, bool freezeE
                     p.grad?.zero_();
                 }
 
-                context.Loss([context.TrainExamples[i]]).backward();
+                context.Loss([i]).backward();
                 using var noGrad = no_grad();
                 foreach (var (name, p) in parameters)
                 {

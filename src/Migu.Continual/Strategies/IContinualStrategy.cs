@@ -46,13 +46,13 @@ public interface IContinualStrategy : IDisposable
     LoraAdapters? Adapters => null;
 }
 
-/// <summary>What a strategy may use after a task: the task's encoded training examples and a way to compute a loss on some of them.</summary>
+/// <summary>What a strategy may use after a task: the number of its own training examples and a loss on some of them.</summary>
 /// <param name="TaskIndex">The task that just finished.</param>
-/// <param name="TrainExamples">Its own training examples (no replayed ones).</param>
-/// <param name="Loss">Mean loss of the model on a batch of examples, with autograd.</param>
+/// <param name="TrainCount">How many training examples the task has of its own (no replayed ones), indexed 0 … TrainCount − 1.</param>
+/// <param name="Loss">Mean loss of the model on the task's examples at these indices, with autograd.</param>
 /// <param name="Seed">The run seed.</param>
 public sealed record TaskEndContext(
     int TaskIndex,
-    IReadOnlyList<EncodedExample> TrainExamples,
-    Func<IReadOnlyList<EncodedExample>, Tensor> Loss,
+    int TrainCount,
+    Func<IReadOnlyList<int>, Tensor> Loss,
     long Seed);

@@ -6,6 +6,7 @@ using Migu.Core;
 using Migu.Core.Lora;
 using Migu.Models;
 using Migu.Models.Adapters;
+using Migu.Models.Checkpoints;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -15,16 +16,23 @@ namespace Migu.Continual.Strategies;
 /// LoRA strategies: the base model is frozen and adapters train. <c>lora</c>: one adapter
 /// ("default") across all tasks. <c>inclora</c>: a new adapter per task ("task1", "task2", …),
 /// earlier ones frozen and summed in forward. Checkpoints hold each adapter in PEFT's layout
-/// (adapters/&lt;name&gt;/adapter_config.json + adapter_model.safetensors).
+/// (adapters/&lt;name&gt;/adapter_config.json + adapter_model.safetensors). A classifier's head
+/// (the <see cref="ProjectionKind.Head"/> projections over the run's labels, new to the base
+/// model) trains with every adapter, as PEFT's modules_to_save, and is kept in head.safetensors.
 /// </summary>
 public class LoraStrategy : IContinualStrategy
 {
     public const string AdaptersFolder = "adapters";
     public const string SingleAdapter = "default";
 
+    /// <summary>A classifier head's weights in a checkpoint, under their state-dict names.</summary>
+    public const string HeadFile = "head.safetensors";
+
     private readonly bool incremental;
     private readonly long seed;
     private readonly string? baseModel;
+    private readonly LanguageModel model;
+    private readonly IReadOnlyList<(string Name, Parameter Parameter)> head;
 
     public LoraStrategy(LanguageModel model, LoraSettings settings, bool incremental, long seed, string? baseModel)
     {
@@ -32,12 +40,31 @@ public class LoraStrategy : IContinualStrategy
         this.incremental = incremental;
         this.seed = seed;
         this.baseModel = baseModel;
+        this.model = model;
         var options = new LoraOptions
         {
             Targets = settings.Targets,
             Adapter = new LoraAdapterConfig { Rank = settings.Rank, Alpha = settings.Alpha, Dropout = settings.Dropout },
         };
         Lora = LoraAdapters.Attach(model, options);
+        head = HeadParameters(model);
+        foreach (var (_, p) in head)
+        {
+            p.requires_grad = true; // the head is new: it learns the run's labels whatever the adapters do
+        }
+    }
+
+    /// <summary>A classifier's head parameters (its <see cref="ProjectionKind.Head"/> projections'), by state-dict name; none for other models.</summary>
+    public static IReadOnlyList<(string Name, Parameter Parameter)> HeadParameters(LanguageModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!model.IsClassifier)
+        {
+            return [];
+        }
+
+        var modules = model.named_modules().Where(m => m.module is Projection { Kind: ProjectionKind.Head }).Select(m => m.name + ".").ToList();
+        return [.. model.named_parameters().Where(p => modules.Any(m => p.name.StartsWith(m, StringComparison.Ordinal))).Select(p => (p.name, p.parameter))];
     }
 
     public virtual string Name => incremental ? "inclora" : "lora";
@@ -62,7 +89,7 @@ public class LoraStrategy : IContinualStrategy
             Lora.AddAdapter(name, Seeds.Derive(seed, SeedPurpose.AdapterInit, taskIndex)); // active and trainable; earlier ones frozen
         }
 
-        return [.. Lora.Parameters(name)];
+        return [.. Lora.Parameters(name), .. head.Select(h => h.Parameter)];
     }
 
     /// <summary>A and B of the trainable adapter on the layers MIGU's selection names.</summary>
@@ -73,6 +100,11 @@ public class LoraStrategy : IContinualStrategy
         LayerSelection selection = LayerSelection.Parse(options.Layers);
         var modules = Lora.Layers.Where(l => selection.Matches(l.ModuleName, l.Projection.Kind)).Select(l => l.ModuleName + ".").ToList();
         var targets = Lora.MiguTargets(name).Where(t => modules.Any(m => t.Name.StartsWith(m, StringComparison.Ordinal))).ToList();
+        if (head.Count > 0)
+        {
+            targets.AddRange(MiguController.SelectTargets(model, options)); // only the head trains outside the adapters
+        }
+
         return targets.Count > 0
             ? targets
             : throw new MiguUserException($"MIGU layers '{options.Layers}' select none of the LoRA layers ({Lora.Options.Targets})");
@@ -92,10 +124,16 @@ public class LoraStrategy : IContinualStrategy
         {
             PeftAdapterFiles.Save(Lora, name, Path.Combine(directory, AdaptersFolder, name), baseModel);
         }
+
+        if (head.Count > 0)
+        {
+            StateDictFiles.SaveSafeTensorsFile(Path.Combine(directory, HeadFile), head.ToDictionary(h => h.Name, h => (Tensor)h.Parameter, StringComparer.Ordinal));
+        }
     }
 
     public void LoadCheckpoint(string directory)
     {
+        LoadHead(directory);
         string root = Path.Combine(directory, AdaptersFolder);
         // Task order (task1, task2, …, not text order), so each loaded adapter freezes the one before.
         var saved = Directory.Exists(root)
@@ -111,6 +149,44 @@ public class LoraStrategy : IContinualStrategy
             else
             {
                 PeftAdapterFiles.Load(Lora, path, name);
+            }
+        }
+    }
+
+    /// <summary>The head's weights from a checkpoint's head.safetensors (each name and shape checked), when the model has a head.</summary>
+    private void LoadHead(string directory)
+    {
+        if (head.Count == 0)
+        {
+            return;
+        }
+
+        string path = Path.Combine(directory, HeadFile);
+        if (!File.Exists(path))
+        {
+            throw new MiguUserException($"{directory}: no {HeadFile}; the classifier's head was not saved with its adapters");
+        }
+
+        Dictionary<string, Tensor> saved = StateDictFiles.LoadSafeTensorsFile(path);
+        try
+        {
+            using var noGrad = no_grad();
+            foreach (var (name, p) in head)
+            {
+                Tensor value = saved.GetValueOrDefault(name) ?? throw new MiguUserException($"{path}: no tensor '{name}'");
+                if (!value.shape.SequenceEqual(p.shape))
+                {
+                    throw new MiguUserException($"{path}: '{name}' has shape [{string.Join(", ", value.shape)}], the model's is [{string.Join(", ", p.shape)}]");
+                }
+
+                p.copy_(value);
+            }
+        }
+        finally
+        {
+            foreach (Tensor t in saved.Values)
+            {
+                t.Dispose();
             }
         }
     }

@@ -58,8 +58,30 @@ public sealed class BertFamily : ModelFamily
         return new BertForMaskedLM(config, device);
     }
 
+    /// <summary>
+    /// A fresh head on the mean of the last hidden state over real tokens, as sentence-transformers
+    /// trains MiniLM and its kin (whose pooler, where the checkpoint has one, was never trained for
+    /// it); <see cref="BertForSequenceClassification.FromEncoder"/> offers transformers' pooler head too.
+    /// </summary>
     public override LanguageModel ClassifierFromEncoder(string directory, IReadOnlyList<string> labels, Device? device) =>
-        BertForSequenceClassification.FromEncoder(directory, labels, ClassifierPooling.Pooler, device);
+        BertForSequenceClassification.FromEncoder(directory, labels, ClassifierPooling.Mean, device);
+
+    public override LanguageModel ClassifierFromPreset(string name, ITextTokenizer tokenizer, IReadOnlyList<string> labels, Device? device)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(labels);
+        long pad = tokenizer.PadTokenId ?? tokenizer.EosTokenId
+            ?? throw new Core.MiguUserException("the tokenizer has no pad token; a BERT preset pads with it");
+        BertConfig config = Preset(BertPresets.All, name) with
+        {
+            VocabSize = VocabularyFor(tokenizer),
+            PadTokenId = pad,
+            NumLabels = labels.Count,
+            Id2Label = [.. labels],
+            ClassifierPooling = ClassifierPooling.Mean,
+        };
+        return new BertForSequenceClassification(config, device);
+    }
 
     /// <summary>[CLS] … [SEP] for a WordPiece tokenizer (whose BOS and EOS are unset, as in transformers); else the tokenizer's BOS … EOS.</summary>
     public override TextFraming Framing(ITextTokenizer tokenizer) => tokenizer is WordPieceTokenizer wordPiece

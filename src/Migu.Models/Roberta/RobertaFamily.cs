@@ -51,4 +51,21 @@ public sealed class RobertaFamily : ModelFamily
 
     public override LanguageModel ClassifierFromEncoder(string directory, IReadOnlyList<string> labels, Device? device) =>
         RobertaForSequenceClassification.FromEncoder(directory, labels, device);
+
+    public override LanguageModel ClassifierFromPreset(string name, ITextTokenizer tokenizer, IReadOnlyList<string> labels, Device? device)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var (eos, pad) = EndAndPad(tokenizer);
+        RobertaConfig config = Preset(RobertaPresets.All, name) with
+        {
+            VocabSize = VocabularyFor(tokenizer),
+            PadTokenId = pad,
+            BosTokenId = tokenizer.BosTokenId ?? eos,
+            EosTokenId = eos,
+            NumLabels = labels.Count,
+            Id2Label = [.. labels],
+            Architecture = RobertaForSequenceClassification.ArchitectureName,
+        };
+        return new RobertaForSequenceClassification(config, device);
+    }
 }

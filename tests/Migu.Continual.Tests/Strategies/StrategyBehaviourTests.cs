@@ -113,7 +113,7 @@ public sealed class StrategyBehaviourTests : IDisposable
         using var strategy = new ElasticWeightConsolidation(model, freezeEmbeddings: false, lambda: 3.0, fisherSamples: 1000);
         Train(strategy, 0);
         var own = tasks[0].Train.Select(encoder.Encode).ToList();
-        strategy.EndTask(new TaskEndContext(0, own, Loss, 1));
+        strategy.EndTask(new TaskEndContext(0, own.Count, indices => Loss([.. indices.Select(i => own[i])]), 1));
 
         // Hand: per-example gradients of one weight, squared and averaged.
         Parameter w = model.named_parameters().First(p => p.name.EndsWith("mlp.down_proj.weight", StringComparison.Ordinal)).parameter;
