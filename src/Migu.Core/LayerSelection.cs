@@ -11,6 +11,9 @@ public sealed class LayerSelection
     private static readonly ProjectionKind[] FeedForward =
         [ProjectionKind.FeedForwardUp, ProjectionKind.FeedForwardGate, ProjectionKind.FeedForwardDown];
 
+    // "all+head" means "all,head": a list that fits where commas already separate values (sweep --grid).
+    private static readonly char[] Separators = [',', '+'];
+
     private readonly HashSet<ProjectionKind> kinds;
     private readonly Regex? pattern;
     private readonly HashSet<string>? names;
@@ -27,7 +30,7 @@ public sealed class LayerSelection
     public string Text { get; }
 
     /// <summary>
-    /// Parses "all", "attention", "ffn", a comma list of q, k, v, o, ffn, attention, head, or
+    /// Parses "all", "attention", "ffn", a list (comma or +) of q, k, v, o, ffn, attention, head, or
     /// "re:REGEX" (matched against the module name, e.g. <c>re:decoder\..*\.wo$</c>).
     /// <paramref name="what"/> names the option in error messages.
     /// </summary>
@@ -48,7 +51,7 @@ public sealed class LayerSelection
         }
 
         var set = new HashSet<ProjectionKind>();
-        foreach (string raw in trimmed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (string raw in trimmed.Split(Separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             switch (raw.ToLowerInvariant())
             {

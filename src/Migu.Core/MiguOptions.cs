@@ -42,7 +42,7 @@ public sealed record MiguOptions
     [Option("T in [0, 1): ⌊T·d_out⌋ output rows of each selected weight are masked per step (the flag turns MIGU on; off turns it off)", Flag = "--migu", Switches = "MIGU", ValueName = "T")]
     public double Threshold { get; init; } = 0.7;
 
-    [Option("Which projections: all (attention and FFN), attention, ffn, a list such as q,k,v,o, head (the heads outside the blocks: lm_head, an MLM head's dense and tied decoder, a classifier; a tied head's rows are the word embedding's, so masking them freezes those rows too), or re:REGEX on module names", Flag = "--migu-layers")]
+    [Option("Which projections: all (attention and FFN), attention, ffn, head (the heads outside the blocks: lm_head, an MLM head's dense and tied decoder, a classifier; a tied head's rows are the word embedding's, so masking them freezes those rows too), a list of these and q, k, v, o joined by , or + (all+head), or re:REGEX on module names", Flag = "--migu-layers")]
     public string Layers { get; init; } = "all";
 
     [Option("Whether the first task of a sequence trains without MIGU, as in the reference code (true); the flag --migu-first-task applies MIGU from the first task", Flag = "--migu-first-task", Negated = true)]

@@ -27,6 +27,9 @@ public abstract class LanguageModel : nn.Module<ModelBatch, ModelOutput>
     /// <summary>Whether the head scores classes (one row per sequence) rather than tokens.</summary>
     public virtual bool IsClassifier => false;
 
+    /// <summary>A classifier's class names in row order (config.json's id2label, else LABEL_i); null for other models.</summary>
+    public virtual IReadOnlyList<string>? ClassLabels => null;
+
     /// <summary>The Hugging Face config.json this model was built from (and is saved with).</summary>
     public abstract string ConfigJson { get; }
 

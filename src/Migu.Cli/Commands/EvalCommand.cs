@@ -12,6 +12,7 @@ using Migu.Core.Lora;
 using Migu.Core.Runtime;
 using Migu.Models;
 using Migu.Models.Adapters;
+using Migu.Models.Tokenizers;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -53,14 +54,15 @@ internal static class EvalCommand
 
             try
             {
-                var encoder = new ExampleEncoder(tokenizer, m.Family, recipe.Training.MaxSourceLength, recipe.Training.MaxTargetLength);
-                var predictor = new TaskPredictor(m, encoder, recipe.Eval, target);
+                Func<LoadedTask, IReadOnlyList<string>> answer = m.Family.Generates
+                    ? GenerativeAnswers(m, tokenizer, recipe, target)
+                    : ClassifierAnswers(m, tokenizer, recipe, target, adapterDirs.Length > 0);
                 var results = new JsonArray();
                 var table = new Table().AddColumn("task").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("accuracy %").RightAligned()).AddColumn(new TableColumn("macro-F1 %").RightAligned());
                 double sum = 0;
                 foreach (LoadedTask task in loaded)
                 {
-                    var answers = predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels);
+                    IReadOnlyList<string> answers = answer(task);
                     TaskScore score = TaskScore.Of(answers, [.. task.Test.Select(p => p.Target)], task.Labels);
                     sum += score.Accuracy;
                     results.Add(new JsonObject { ["task"] = task.Name, ["n"] = score.Count, ["accuracy"] = score.Accuracy, ["macro_f1"] = score.MacroF1 });
@@ -86,5 +88,35 @@ internal static class EvalCommand
             }
         }));
         return command;
+    }
+
+    private static Func<LoadedTask, IReadOnlyList<string>> GenerativeAnswers(LanguageModel model, ITextTokenizer tokenizer, Recipe recipe, Device device)
+    {
+        var encoder = new ExampleEncoder(tokenizer, model.Family, recipe.Training.MaxSourceLength, recipe.Training.MaxTargetLength);
+        var predictor = new TaskPredictor(model, encoder, recipe.Eval, device);
+        return task => predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels);
+    }
+
+    /// <summary>An encoder classifier (a run's task checkpoint) answers with the arg-max over all its labels, as the run scored it.</summary>
+    private static Func<LoadedTask, IReadOnlyList<string>> ClassifierAnswers(LanguageModel model, ITextTokenizer tokenizer, Recipe recipe, Device device, bool adapters)
+    {
+        if (model.ClassLabels is not { } labels)
+        {
+            throw new MiguUserException($"{recipe.Model}: a {model.Family.Name} encoder without a classification head has no answers to score; give a classifier checkpoint (a full fine-tuning run's checkpoints/task-NN-name)");
+        }
+
+        if (adapters)
+        {
+            throw new MiguUserException("--adapter with an encoder classifier: the head trained with the adapters (head.safetensors) is not attached by eval; score a full fine-tuning checkpoint");
+        }
+
+        int length = (int)Math.Min(recipe.Training.MaxSourceLength, model.MaxPositions ?? long.MaxValue);
+        TextFraming framing = model.Family.Framing(tokenizer);
+        return task =>
+        {
+            var data = new ClassificationData([.. task.Test.Select(ClassificationTasks.TextOf)], null, labels, tokenizer, framing, length);
+            IReadOnlyDictionary<int, string> answers = data.Predict(model, labels, recipe.Eval.Batch, device);
+            return [.. Enumerable.Range(0, data.Count).Select(i => answers[i])];
+        };
     }
 }

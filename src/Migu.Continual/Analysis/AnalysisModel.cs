@@ -37,10 +37,6 @@ internal sealed class AnalysisModel : IDisposable
         LoraAdapters? lora = null;
         try
         {
-            if (!model.Family.Generates)
-            {
-                throw new MiguUserException($"{subject.Model}: the analysis feeds prompts and answers, which needs a T5 or Llama model; {model.Family.Name} is not supported");
-            }
 
             if (model.parameters().Any(p => p.dtype != ScalarType.Float32))
             {

@@ -5,6 +5,7 @@ using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
 using Migu.Core.Runtime;
+using Migu.Models;
 using static TorchSharp.torch;
 
 namespace Migu.Continual.Analysis;
@@ -68,7 +69,7 @@ public sealed class MagnitudeAnalyzer(MagnitudeAnalysisSettings settings, Action
         List<AnalysisLayer> recorded = selected.Contains(plotted) ? [.. selected] : [.. selected, plotted];
 
         double[][][] sums = MagnitudeCollector.Collect(
-            loaded.Model, Encoder(loaded, subject.Label), recorded, samples, settings.Batch, device, line => progress?.Invoke($"{subject.Label}: {line}"));
+            loaded.Model, Batches(loaded, subject.Label), recorded, samples, settings.Batch, device, line => progress?.Invoke($"{subject.Label}: {line}"));
 
         var layers = new List<LayerSimilarity>(selected.Count);
         for (int l = 0; l < selected.Count; l++)
@@ -101,7 +102,24 @@ public sealed class MagnitudeAnalyzer(MagnitudeAnalysisSettings settings, Action
         };
     }
 
-    /// <summary>Batches as training builds them; a decoder's prompt is cut so prompt and answer fit its positions.</summary>
+    /// <summary>
+    /// Batches as training builds them: a generative model reads prompt and answer teacher-forced;
+    /// an encoder reads the example's text, as its classifier does (<see cref="ClassificationTasks"/>).
+    /// </summary>
+    private Func<TaskSample, ITrainingData> Batches(AnalysisModel loaded, string label)
+    {
+        if (!loaded.Model.Family.Generates)
+        {
+            int length = (int)Math.Min(settings.MaxSourceLength, loaded.Model.MaxPositions ?? long.MaxValue);
+            TextFraming framing = loaded.Model.Family.Framing(loaded.Tokenizer);
+            return sample => new ClassificationData([.. sample.Examples.Select(ClassificationTasks.TextOf)], null, ["-"], loaded.Tokenizer, framing, length);
+        }
+
+        ExampleEncoder encoder = Encoder(loaded, label);
+        return sample => new EncodedTaskData([.. sample.Examples.Select(encoder.Encode)], encoder);
+    }
+
+    /// <summary>A decoder's prompt is cut so prompt and answer fit its positions.</summary>
     private ExampleEncoder Encoder(AnalysisModel loaded, string label)
     {
         int source = settings.MaxSourceLength;

@@ -11,26 +11,26 @@ namespace Migu.Continual.Analysis;
 /// </summary>
 internal static class MagnitudeCollector
 {
-    /// <summary>[task][layer][unit] sums, tasks and layers in the given order.</summary>
+    /// <summary>[task][layer][unit] sums, tasks and layers in the given order; <paramref name="batches"/> turns a task's sample into what the model reads.</summary>
     public static double[][][] Collect(
-        LanguageModel model, ExampleEncoder encoder, IReadOnlyList<AnalysisLayer> layers,
+        LanguageModel model, Func<TaskSample, ITrainingData> batches, IReadOnlyList<AnalysisLayer> layers,
         IReadOnlyList<TaskSample> tasks, int batch, Device device, Action<string>? progress = null)
     {
         var result = new double[tasks.Count][][];
         using var recorders = new ProjectionRecorders(layers);
         for (int t = 0; t < tasks.Count; t++)
         {
-            var encoded = tasks[t].Examples.Select(encoder.Encode).ToList();
-            for (int start = 0; start < encoded.Count; start += batch)
+            ITrainingData data = batches(tasks[t]);
+            for (int start = 0; start < data.Count; start += batch)
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                ModelBatch input = encoder.Collate(encoded.GetRange(start, Math.Min(batch, encoded.Count - start)), device);
+                ModelBatch input = data.Collate([.. Enumerable.Range(start, Math.Min(batch, data.Count - start))], device);
                 model.call(input); // the projections record as they go; the output is not needed
             }
 
             result[t] = recorders.TakeAndReset();
-            progress?.Invoke($"{tasks[t].Task}: {encoded.Count} examples, {encoded.Sum(e => e.Tokens)} tokens");
+            progress?.Invoke($"{tasks[t].Task}: {data.Count} examples, {Enumerable.Range(0, data.Count).Sum(data.TokensOf)} tokens");
         }
 
         return result;

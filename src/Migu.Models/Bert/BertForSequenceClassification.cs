@@ -50,6 +50,8 @@ public sealed class BertForSequenceClassification : LanguageModel
 
     public override bool IsClassifier => true;
 
+    public override IReadOnlyList<string> ClassLabels => [.. Enumerable.Range(0, (int)Config.NumLabels).Select(Config.LabelName)];
+
     public override string ConfigJson => Config.ToJson();
 
     /// <summary>Loads a saved classifier (config.json with its labels, and weights including <c>classifier.*</c>).</summary>
