@@ -42,7 +42,7 @@ public class MagnitudeCollectorTests
         Assert.NotEqual(encoded[0].Tokens, encoded[1].Tokens);
         double[] expected = Sum(encoded.Select(e => QueryMagnitudes(q, embed, norm, [.. e.Source, .. e.Target])));
 
-        double[][][] sums = MagnitudeCollector.Collect(model, encoder, [new AnalysisLayer("q", q)], [new TaskSample("demo", Pairs)], batch: 2, CPU);
+        double[][][] sums = MagnitudeCollector.Collect(model, Batches(encoder), [new AnalysisLayer("q", q)], [new TaskSample("demo", Pairs)], batch: 2, CPU);
 
         AssertClose(expected, sums[0][0]);
     }
@@ -69,7 +69,7 @@ public class MagnitudeCollectorTests
         double[] expectedDecoder = Sum(encoded.Select(e => QueryMagnitudes(decQ, shared, decNorm, [(int)t5.Config.DecoderStartTokenId, .. e.Target[..^1]])));
 
         double[][][] sums = MagnitudeCollector.Collect(
-            model, encoder, [new AnalysisLayer("enc", encQ), new AnalysisLayer("dec", decQ)], [new TaskSample("demo", Pairs)], batch: 2, CPU);
+            model, Batches(encoder), [new AnalysisLayer("enc", encQ), new AnalysisLayer("dec", decQ)], [new TaskSample("demo", Pairs)], batch: 2, CPU);
 
         AssertClose(expectedEncoder, sums[0][0]);
         AssertClose(expectedDecoder, sums[0][1]);
@@ -86,8 +86,8 @@ public class MagnitudeCollectorTests
         var layers = LayerChoice.All(model);
         TaskSample[] tasks = [new("a", Pairs), new("b", [Pairs[0]]), new("a again", Pairs)];
 
-        double[][][] one = MagnitudeCollector.Collect(model, encoder, layers, tasks, batch: 1, CPU);
-        double[][][] two = MagnitudeCollector.Collect(model, encoder, layers, tasks, batch: 2, CPU);
+        double[][][] one = MagnitudeCollector.Collect(model, Batches(encoder), layers, tasks, batch: 1, CPU);
+        double[][][] two = MagnitudeCollector.Collect(model, Batches(encoder), layers, tasks, batch: 2, CPU);
 
         for (int l = 0; l < layers.Count; l++)
         {
@@ -123,4 +123,7 @@ public class MagnitudeCollectorTests
             Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"unit {i}: {actual[i]} vs {expected[i]}");
         }
     }
+
+    private static Func<TaskSample, ITrainingData> Batches(ExampleEncoder encoder) =>
+        sample => new EncodedTaskData([.. sample.Examples.Select(encoder.Encode)], encoder);
 }
