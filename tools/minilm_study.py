@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Runs the MiniLM continual-learning study as a queue of `migu run` processes, several at a time.
+
+Four stages, in this order (docs/results-minilm.md and docs/results.md say why each exists):
+  demo    the demo's training settings (rate, epochs, task order) for plain FT on the embedded demo
+          stream, seeds 1-3 (MIGU's setting is not chosen here);
+  tune    FT+MIGU over T in {0.5, 0.7, 0.9} x head masked or not, LoRA's learning rate, on seeds 1-3
+          (1000 training and 1000 test examples per task, order dbpedia -> amazon -> yelp -> agnews);
+  report  every method of the study, with the MIGU setting chosen on the tuning seeds, on fresh seeds 4-6;
+  grid    every method without and with MIGU on the full splits, the papers' orders 1-3 (yelp stands for
+          yahoo), seeds 42, 1024, 2048.
+A finished run (metrics.json says finished) is skipped, an unfinished one is resumed by `migu run` itself,
+so the script can be stopped at any time (--deadline) and started again on the same --runs folder.
+Standard library only: it runs on the build machine and on a GPU machine that has only Python.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+
+ORDERS = {
+    1: ["dbpedia", "amazon", "yelp", "agnews"],
+    2: ["dbpedia", "amazon", "agnews", "yelp"],
+    3: ["yelp", "amazon", "agnews", "dbpedia"],
+}
+STUDY_ORDER = ORDERS[1]
+TUNE_SEEDS = [1, 2, 3]
+REPORT_SEEDS = [4, 5, 6]
+GRID_SEEDS = [42, 1024, 2048]
+MIGU_T = [0.5, 0.7, 0.9]
+MIGU_LAYERS = ["all", "all+head"]
+LORA_LR = [3e-4, 1e-3]
+FT_LR = 1e-4
+PAPER_MIGU = (0.7, "all")
+
+
+def method_args(method, lr, migu):
+    """The flags of one method; replay-lora is replay over one LoRA adapter."""
+    args = {"ft": ["--method", "ft"], "lora": ["--method", "lora"], "inclora": ["--method", "inclora"],
+            "olora": ["--method", "olora"], "ewc": ["--method", "ewc"], "mtl": ["--method", "mtl"],
+            "replay": ["--method", "replay", "--replay-base", "ft"],
+            "replay-lora": ["--method", "replay", "--replay-base", "lora"]}[method]
+    args = args + ["--lr", repr(lr)]
+    if migu is not None:
+        args += ["--migu", repr(migu[0]), "--migu-layers", migu[1]]
+    return args
+
+
+def uses_lora(method):
+    return method in ("lora", "inclora", "olora", "replay-lora")
+
+
+def migu_label(migu):
+    return "off" if migu is None else f"T{migu[0]}-{migu[1].replace('+', '_')}"
+
+
+class Job:
+    def __init__(self, stage, name, args, meta):
+        self.stage, self.name, self.args, self.meta = stage, name, args, meta
+
+
+def read_metrics(path):
+    try:
+        with open(os.path.join(path, "metrics.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def percent(value):
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def finished(path):
+    metrics = read_metrics(path)
+    return metrics is not None and metrics.get("finished") is True
+
+
+def run_jobs(jobs, opts, deadline):
+    """Runs the jobs, opts.jobs at a time; returns False when the deadline stopped it."""
+    pending = [j for j in jobs if not finished(os.path.join(opts.runs, j.name))]
+    done = len(jobs) - len(pending)
+    print(f"{len(jobs)} runs, {done} already finished", flush=True)
+    running = []
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    while pending or running:
+        while pending and len(running) < opts.jobs and time.time() < deadline:
+            job = pending.pop(0)
+            out = os.path.join(opts.runs, job.name)
+            os.makedirs(opts.runs, exist_ok=True)
+            log = open(os.path.join(opts.runs, job.name + ".console"), "a")
+            # The demo stage trains on the embedded demo stream, as `migu demo` does: no --data.
+            data = [] if job.stage == "demo" else ["--data", opts.data]
+            cmd = opts.migu + ["run", "--model", opts.model, "--out", out, "--device", opts.device,
+                               "--keep-checkpoints", "last"] + data + job.args + opts.extra
+            running.append((job, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                                  start_new_session=True), log, time.time()))
+        if time.time() >= deadline:
+            # SIGINT is Ctrl-C: migu writes a mid-task checkpoint and the next start resumes from it.
+            for job, proc, log, _ in running:
+                os.killpg(proc.pid, signal.SIGINT)
+            for job, proc, log, _ in running:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                log.close()
+            print(f"deadline: stopped {len(running)} runs, {len(pending)} not started", flush=True)
+            return False
+        time.sleep(1)
+        for entry in list(running):
+            job, proc, log, started = entry
+            if proc.poll() is None:
+                continue
+            running.remove(entry)
+            log.close()
+            out = os.path.join(opts.runs, job.name)
+            done += 1
+            if proc.returncode == 0 and finished(out):
+                metrics = read_metrics(out)
+                # Checkpoints are only for resuming: a finished run needs none, and 200 of them fill a disk.
+                shutil.rmtree(os.path.join(out, "checkpoints"), ignore_errors=True)
+                print(f"[{done}/{len(jobs)}] {job.name}: ACC {percent(metrics['acc'])} BWT {percent(metrics['bwt'])}"
+                      f" ({time.time() - started:.0f} s)", flush=True)
+            else:
+                print(f"[{done}/{len(jobs)}] {job.name}: FAILED with exit code {proc.returncode}; see {job.name}.console",
+                      flush=True)
+    return True
+
+
+def demo_jobs(opts):
+    """The demo's training settings (not MIGU's): rate and epochs, and whether yelp before amazon helps amazon."""
+    jobs = []
+    for seed in TUNE_SEEDS:
+        for order in ["dbpedia,amazon,yelp,agnews", "dbpedia,yelp,amazon,agnews"]:
+            for lr, epochs in [(1e-4, 2), (2e-4, 1), (3e-4, 1)]:
+                name = f"demo-{order.split(',')[1]}2nd-lr{lr}-e{epochs}-s{seed}"
+                jobs.append(Job("demo", name, ["--method", "ft", "--tasks", order, "--lr", repr(lr), "--epochs", str(epochs),
+                                               "--max-source-len", "64", "--freeze-embeddings", "--seed", str(seed)],
+                                {"order": order, "lr": lr, "epochs": epochs, "seed": seed}))
+    return jobs
+
+
+def tune_jobs(opts):
+    data = ["--tasks", ",".join(STUDY_ORDER), "--max-train", str(opts.study_train), "--max-test", str(opts.study_test),
+            "--epochs", str(opts.study_epochs), "--max-source-len", "128"]
+    jobs = []
+    for seed in TUNE_SEEDS:
+        seed_args = data + ["--seed", str(seed)]
+        jobs.append(Job("tune", f"tune-ft-off-s{seed}", method_args("ft", FT_LR, None) + seed_args,
+                        {"method": "ft", "migu": None, "seed": seed}))
+        for t in MIGU_T:
+            for layers in MIGU_LAYERS:
+                migu = (t, layers)
+                jobs.append(Job("tune", f"tune-ft-{migu_label(migu)}-s{seed}", method_args("ft", FT_LR, migu) + seed_args,
+                                {"method": "ft", "migu": migu, "seed": seed}))
+        for lr in LORA_LR:
+            jobs.append(Job("tune", f"tune-lora-lr{lr}-s{seed}", method_args("lora", lr, None) + seed_args,
+                            {"method": "lora", "lr": lr, "seed": seed}))
+    return jobs
+
+
+def mean_acc(opts, names):
+    accs = [read_metrics(os.path.join(opts.runs, n)) for n in names]
+    accs = [m["acc"] for m in accs if m is not None and m.get("finished")]
+    return statistics.mean(accs) if len(accs) == len(names) else None
+
+
+def choose(opts):
+    """The MIGU setting and LoRA learning rate with the best mean ACC over the tuning seeds."""
+    scores = {}
+    for t in MIGU_T:
+        for layers in MIGU_LAYERS:
+            scores[(t, layers)] = mean_acc(opts, [f"tune-ft-{migu_label((t, layers))}-s{s}" for s in TUNE_SEEDS])
+    lora = {lr: mean_acc(opts, [f"tune-lora-lr{lr}-s{s}" for s in TUNE_SEEDS]) for lr in LORA_LR}
+    if any(v is None for v in scores.values()) or any(v is None for v in lora.values()):
+        return None
+    migu = max(scores, key=lambda k: scores[k])
+    lora_lr = max(lora, key=lambda k: lora[k])
+    choice = {"migu_t": migu[0], "migu_layers": migu[1], "lora_lr": lora_lr,
+              "tuning_acc": {migu_label(k): v for k, v in scores.items()},
+              "lora_tuning_acc": {repr(k): v for k, v in lora.items()}}
+    with open(os.path.join(opts.runs, "choice.json"), "w") as f:
+        json.dump(choice, f, indent=2)
+    print(f"chosen on seeds {TUNE_SEEDS}: MIGU {migu_label(migu)}, LoRA lr {lora_lr}", flush=True)
+    return choice
+
+
+def migu_variants(choice):
+    chosen = (choice["migu_t"], choice["migu_layers"])
+    return [None, chosen] if chosen == PAPER_MIGU else [None, chosen, PAPER_MIGU]
+
+
+def report_jobs(opts, choice):
+    data = ["--tasks", ",".join(STUDY_ORDER), "--max-train", str(opts.study_train), "--max-test", str(opts.study_test),
+            "--epochs", str(opts.study_epochs), "--max-source-len", "128"]
+    jobs = []
+    for seed in REPORT_SEEDS:
+        for method in ["ft", "lora", "replay"]:
+            lr = choice["lora_lr"] if uses_lora(method) else FT_LR
+            for migu in migu_variants(choice):
+                jobs.append(Job("report", f"report-{method}-{migu_label(migu)}-s{seed}",
+                                method_args(method, lr, migu) + data + ["--seed", str(seed)],
+                                {"method": method, "migu": migu, "seed": seed}))
+        jobs.append(Job("report", f"report-mtl-off-s{seed}", method_args("mtl", FT_LR, None) + data + ["--seed", str(seed)],
+                        {"method": "mtl", "migu": None, "seed": seed}))
+    return jobs
+
+
+def grid_jobs(opts, choice):
+    jobs = []
+    for seed in GRID_SEEDS:
+        for order, tasks in ORDERS.items():
+            data = ["--tasks", ",".join(tasks), "--epochs", str(opts.grid_epochs), "--seed", str(seed),
+                    "--max-source-len", "128"] + opts.grid_limits
+            for method in ["ft", "lora", "replay", "replay-lora", "inclora", "olora", "ewc"]:
+                lr = choice["lora_lr"] if uses_lora(method) else FT_LR
+                for migu in migu_variants(choice):
+                    jobs.append(Job("grid", f"grid-o{order}-{method}-{migu_label(migu)}-s{seed}",
+                                    method_args(method, lr, migu) + data, {"method": method, "migu": migu}))
+            jobs.append(Job("grid", f"grid-o{order}-mtl-off-s{seed}", method_args("mtl", FT_LR, None) + data,
+                            {"method": "mtl", "migu": None}))
+    return jobs
+
+
+def pack(opts):
+    """Every run's small files (no checkpoints, predictions or event files) into one archive."""
+    if not opts.pack:
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(opts.pack)), exist_ok=True)
+    keep = ("metrics.json", "recipe.json", "run.log", "loss.csv")
+    with tarfile.open(opts.pack, "w:xz") as tar:
+        for name in sorted(os.listdir(opts.runs)):
+            path = os.path.join(opts.runs, name)
+            if os.path.isdir(path):
+                for file in keep:
+                    if os.path.exists(os.path.join(path, file)):
+                        tar.add(os.path.join(path, file), arcname=f"{name}/{file}")
+            elif name.endswith((".console", ".json")):
+                tar.add(path, arcname=name)
+    print(f"packed {opts.pack} ({os.path.getsize(opts.pack) / 1e6:.1f} MB)", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--migu", required=True, help="the migu command, e.g. '/tmp/m/migu' or 'dotnet path/migu.dll'")
+    p.add_argument("--model", required=True, help="the imported MiniLM checkpoint directory")
+    p.add_argument("--data", required=True, help="CL_Benchmark root with dbpedia, amazon, yelp, agnews")
+    p.add_argument("--runs", required=True, help="folder of run stores (resumed when it exists)")
+    p.add_argument("--stages", default="demo,tune,report,grid")
+    p.add_argument("--device", default="cuda")
+    p.add_argument("--jobs", type=int, default=8, help="migu processes at once")
+    p.add_argument("--deadline", type=float, default=1e9, help="seconds from start after which runs are stopped")
+    p.add_argument("--pack", help="write the runs' small files to this .tar.xz at the end")
+    p.add_argument("--study-train", type=int, default=1000)
+    p.add_argument("--study-test", type=int, default=1000)
+    p.add_argument("--study-epochs", type=int, default=2)
+    p.add_argument("--grid-epochs", type=int, default=1)
+    p.add_argument("--grid-limit", action="append", default=[],
+                   help="extra flags for grid runs only (smoke tests: --grid-limit=--max-train=16)")
+    p.add_argument("--smoke", action="store_true",
+                   help="one seed per stage, one order, T 0.7 only, one LoRA rate: checks the whole pipeline quickly")
+    p.add_argument("extra", nargs="*", help="flags for every run (after --)")
+    opts = p.parse_args()
+    if opts.smoke:
+        global TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR, ORDERS
+        TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR = [1], [4], [42], [0.7], [1e-3]
+        ORDERS = {3: ORDERS[3]}
+    opts.migu = opts.migu.split()
+    opts.grid_limits = [a for flag in opts.grid_limit for a in flag.split("=", 1)]
+    deadline = time.time() + opts.deadline
+    stages = opts.stages.split(",")
+    try:
+        if "demo" in stages and not run_jobs(demo_jobs(opts), opts, deadline):
+            return 3
+        if "tune" in stages and not run_jobs(tune_jobs(opts), opts, deadline):
+            return 3
+        choice = choose(opts)
+        if choice is None:
+            print("the tuning runs are not all finished: no setting chosen", flush=True)
+            return 3
+        if "report" in stages and not run_jobs(report_jobs(opts, choice), opts, deadline):
+            return 3
+        if "grid" in stages and not run_jobs(grid_jobs(opts, choice), opts, deadline):
+            return 3
+        return 0
+    finally:
+        pack(opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Turns the run stores of tools/minilm_study.py into the markdown tables of docs/results-minilm.md
+(stages demo, tune, report) and docs/results.md (stage grid). Standard library only.
+
+    python3 tools/minilm_summary.py RUNS_FOLDER [demo|tune|report|grid ...]
+
+RUNS_FOLDER holds one folder per run (metrics.json, recipe.json), as study.tar.xz unpacks.
+Accuracies are percentages; "a ± s" is the mean and the sample standard deviation over seeds.
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+NAME = re.compile(r"^(?P<stage>demo|tune|report|grid)-(?P<config>.+)-s(?P<seed>\d+)$")
+
+
+def load(root):
+    runs = []
+    for name in sorted(os.listdir(root)):
+        match = NAME.match(name)
+        path = os.path.join(root, name, "metrics.json")
+        if not match or not os.path.exists(path):
+            continue
+        with open(path) as f:
+            metrics = json.load(f)
+        if metrics.get("finished"):
+            runs.append({"name": name, "stage": match["stage"], "config": match["config"], "seed": int(match["seed"]),
+                         "m": metrics})
+    return runs
+
+
+def pm(values, scale=100.0):
+    values = [v * scale for v in values if v is not None]
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+
+
+def group(runs, stage):
+    groups = {}
+    for run in runs:
+        if run["stage"] == stage:
+            groups.setdefault(run["config"], []).append(run)
+    return groups
+
+
+def diagonal(m):
+    return [row[i] for i, row in enumerate(m["accuracy_matrix"])]
+
+
+def mean_matrix(runs):
+    matrices = [r["m"]["accuracy_matrix"] for r in runs]
+    rows, cols = len(matrices[0]), len(matrices[0][0])
+    return [[statistics.mean(mx[i][j] for mx in matrices) for j in range(cols)] for i in range(rows)]
+
+
+def seeds(runs):
+    return ",".join(str(s) for s in sorted(r["seed"] for r in runs))
+
+
+def summary_table(groups, order=None):
+    lines = ["| configuration | seeds | ACC | BWT | forgetting | macro-F1 | diagonal (each task right after training it) |",
+             "|---|---|---|---|---|---|---|"]
+    keys = order if order else sorted(groups)
+    for key in keys:
+        if key not in groups:
+            continue
+        runs = groups[key]
+        tasks = runs[0]["m"]["tasks"]
+        diag = [statistics.mean(diagonal(r["m"])[i] for r in runs) * 100 for i in range(len(tasks))]
+        diag_text = ", ".join(f"{t} {d:.1f}" for t, d in zip(tasks, diag))
+        lines.append(f"| {key} | {seeds(runs)} | {pm([r['m']['acc'] for r in runs])} | {pm([r['m']['bwt'] for r in runs])}"
+                     f" | {pm([r['m']['forgetting'] for r in runs])} | {pm([r['m']['macro_f1'] for r in runs])} | {diag_text} |")
+    return "\n".join(lines)
+
+
+def matrices(groups, order=None):
+    out = []
+    for key in (order if order else sorted(groups)):
+        if key not in groups:
+            continue
+        runs = groups[key]
+        tasks = runs[0]["m"]["tasks"]
+        out.append(f"**{key}** (mean over seeds {seeds(runs)}; rows: after training that task, columns: scored on)\n")
+        out.append("| after \\ on | " + " | ".join(tasks) + " |")
+        out.append("|---" * (len(tasks) + 1) + "|")
+        for i, row in enumerate(mean_matrix(runs)):
+            out.append(f"| {tasks[i]} | " + " | ".join(f"{v * 100:.1f}" for v in row) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+GRID_METHODS = ["ft", "lora", "replay", "replay-lora", "inclora", "olora", "ewc", "mtl"]
+
+
+def grid_table(runs):
+    """Paper's Table 2 shape: ACC ± std per method and MIGU setting, per order and averaged over orders."""
+    cells = {}
+    for run in runs:
+        if run["stage"] != "grid":
+            continue
+        match = re.match(r"o(?P<order>\d)-(?P<method>[a-z-]+?)-(?P<migu>off|T.+)$", run["config"])
+        cells.setdefault((match["method"], match["migu"]), {}).setdefault(int(match["order"]), []).append(run)
+    lines = ["| method | MIGU | order 1 | order 2 | order 3 | average ACC | average BWT | average forgetting | runs |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for method in GRID_METHODS:
+        for (m, migu), by_order in sorted(cells.items(), key=lambda kv: (kv[0][1] != "off", kv[0][1])):
+            if m != method:
+                continue
+            every = [r for runs_ in by_order.values() for r in runs_]
+            per_order = [pm([r["m"]["acc"] for r in by_order.get(o, [])]) for o in (1, 2, 3)]
+            # The average over orders of each seed's ACC: one figure per seed, so the spread is across seeds.
+            by_seed = {}
+            for r in every:
+                by_seed.setdefault(r["seed"], []).append(r)
+            complete = [rs for rs in by_seed.values() if len(rs) == len(by_order)]
+            avg = lambda key: pm([statistics.mean(r["m"][key] for r in rs) if all(r["m"][key] is not None for r in rs) else None
+                                  for rs in complete])
+            lines.append(f"| {method} | {migu} | " + " | ".join(per_order) +
+                         f" | {avg('acc')} | {avg('bwt')} | {avg('forgetting')} | {len(every)} |")
+    return "\n".join(lines)
+
+
+def main():
+    root = sys.argv[1]
+    stages = sys.argv[2:] or ["demo", "tune", "report", "grid"]
+    runs = load(root)
+    for stage in stages:
+        print(f"## stage {stage}\n")
+        if stage == "grid":
+            print(grid_table(runs))
+        else:
+            groups = group(runs, stage)
+            print(summary_table(groups))
+            print()
+            if stage in ("report", "demo"):
+                print(matrices(groups))
+        print()
+
+
+if __name__ == "__main__":
+    main()
