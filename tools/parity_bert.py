@@ -17,7 +17,8 @@ what this forward computes on a padded batch of two:
   * mlm/              BertForMaskedLM (stores cls.predictions.decoder.bias too, as transformers 4
                       did): logits, loss, gradients (the tied embedding's included);
 and for each head the magnitudes MIGU records: per Linear, Σ |y| per output unit over tokens
-whose attention mask is 1 (the pooler and classifier see one row per sequence, all counted).
+whose attention mask is 1 (the pooler and classifier see one row per sequence, all counted); the
+MLM's tied decoder is a Linear too (transformers lists cls.predictions.decoder as nn.Linear).
 
 Usage: /usr/bin/python3 tools/parity_bert.py tests/Migu.Models.Tests/Fixtures/bert
 """
@@ -103,8 +104,9 @@ class Recorder:
         self.flat = torch.tensor(mask, dtype=torch.float32).reshape(-1)
         self.mags = {}
 
-    def linear(self, name, x, w, b):
-        y = x @ w[name + ".weight"].t() + w[name + ".bias"]
+    def linear(self, name, x, w, b, weight=None, bias=None):
+        """x Wᵀ + b with the Linear's own tensors, or with a tied weight and bias (the MLM decoder)."""
+        y = x @ (w[name + ".weight"] if weight is None else weight).t() + (w[name + ".bias"] if bias is None else bias)
         with torch.no_grad():
             rows = y.detach().reshape(-1, y.shape[-1])
             weight = self.flat.unsqueeze(1) if rows.shape[0] == self.flat.shape[0] else torch.ones(rows.shape[0], 1)
@@ -238,7 +240,8 @@ def main():
     rec = Recorder(ATTENTION_MASK)
     hidden = encoder(w, rec, ids, mask, zeros)
     x = layer_norm(F.gelu(rec.linear("cls.predictions.transform.dense", hidden, w, None)), w, "cls.predictions.transform.LayerNorm")
-    logits = x @ w["embeddings.word_embeddings.weight"].t() + w["cls.predictions.bias"]
+    # transformers' decoder is an nn.Linear whose weight is the word embedding and whose bias is cls.predictions.bias.
+    logits = rec.linear("cls.predictions.decoder", x, w, None, weight=w["embeddings.word_embeddings.weight"], bias=w["cls.predictions.bias"])
     loss = F.cross_entropy(logits.reshape(-1, TINY["vocab_size"]), torch.tensor(MLM_LABELS).reshape(-1), ignore_index=-100)
     loss.backward()
     result["mlm"] = {"labels": MLM_LABELS, "logits_shape": list(logits.shape), "logits": flat(logits), "loss": loss.item(),

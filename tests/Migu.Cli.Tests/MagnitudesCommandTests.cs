@@ -19,6 +19,9 @@ public sealed class MagnitudesCommandTests : IDisposable
         { "roberta/mlm", "roberta/roberta_parity.json", "mlm", "input_ids,attention_mask" },
         { "llama/llama_gqa", "llama/llama_fixtures.json", "gqa/forward", "input_ids,attention_mask" },
         { "t5/v10", "t5/v10.json", "", "input_ids,attention_mask,decoder_input_ids,decoder_attention_mask" },
+        { "bert/mlm", "bert/bert_parity.json", "mlm", "input_ids,attention_mask" },
+        { "bert/classifier", "bert/bert_parity.json", "classifier", "input_ids,attention_mask" },
+        { "bert/classifier_mean", "bert/bert_parity.json", "classifier_mean", "input_ids,attention_mask" },
     };
 
     [Theory]
@@ -26,7 +29,8 @@ public sealed class MagnitudesCommandTests : IDisposable
     public void Magnitudes_of_a_real_checkpoint_match_transformers_and_masks_follow_the_paper_rule(string model, string goldenFile, string section, string batchKeys)
     {
         string fixtures = RepoFiles.Path("tests", "Migu.Models.Tests", "Fixtures");
-        JsonNode golden = JsonNode.Parse(File.ReadAllText(Path.Combine(fixtures, goldenFile)))!;
+        JsonNode root = JsonNode.Parse(File.ReadAllText(Path.Combine(fixtures, goldenFile)))!;
+        JsonNode golden = root;
         foreach (string part in section.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             golden = golden[part]!;
@@ -35,7 +39,8 @@ public sealed class MagnitudesCommandTests : IDisposable
         var batch = new JsonObject();
         foreach (string key in batchKeys.Split(','))
         {
-            batch[key] = AsRows(golden[key]!.AsArray(), golden["batch"]?.GetValue<int>());
+            // The BERT fixture keeps one batch for all heads, beside their sections.
+            batch[key] = AsRows((golden[key] ?? root[key])!.AsArray(), golden["batch"]?.GetValue<int>());
         }
 
         string input = Path.Combine(dir, "batch.json");
@@ -71,6 +76,44 @@ public sealed class MagnitudesCommandTests : IDisposable
         }
 
     }
+
+    /// <summary>
+    /// transformers' nn.Linear modules of each BERT class (modeling_bert: BertSelfAttention's query,
+    /// key, value; BertSelfOutput's and BertOutput's dense; BertIntermediate's dense; BertPooler's
+    /// dense; BertPredictionHeadTransform's dense and BertLMPredictionHead's decoder; the sequence
+    /// classifier), written down here for the two-block fixtures. BertForMaskedLM builds its
+    /// BertModel without the pooler; the mean-pooling classifier (ours) has none either.
+    /// </summary>
+    public static TheoryData<string, string[]> BertLinearModules => new()
+    {
+        { "bert/encoder", [.. BertBlocks(""), "pooler.dense"] },
+        { "bert/mlm", [.. BertBlocks("bert."), "cls.predictions.transform.dense", "cls.predictions.decoder"] },
+        { "bert/classifier", [.. BertBlocks("bert."), "bert.pooler.dense", "classifier"] },
+        { "bert/classifier_mean", [.. BertBlocks("bert."), "classifier"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(BertLinearModules))]
+    public void Every_linear_module_transformers_has_in_a_bert_class_is_listed_and_no_other(string model, string[] expected)
+    {
+        string input = Path.Combine(dir, "bert-batch.json");
+        File.WriteAllText(input, """{"input_ids": [[2, 45, 12, 77, 3], [2, 31, 3, 0, 0]], "attention_mask": [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]}""");
+        string output = Path.Combine(dir, "bert-out.json");
+        string checkpoint = RepoFiles.Path("tests", "Migu.Models.Tests", "Fixtures", model);
+
+        var (code, _, stderr) = MiguProcess.Run("magnitudes", "--model", checkpoint, "--input", input, "--out", output);
+
+        Assert.True(code == 0, stderr);
+        JsonObject layers = JsonNode.Parse(File.ReadAllText(output))!["layers"]!.AsObject();
+        Assert.Equal(expected.Order(StringComparer.Ordinal), layers.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A BertLayer's nn.Linear modules: BertSelfAttention, BertSelfOutput, BertIntermediate, BertOutput.</summary>
+    private static readonly string[] BertLayerLinears =
+        ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense", "intermediate.dense", "output.dense"];
+
+    private static IEnumerable<string> BertBlocks(string prefix) =>
+        Enumerable.Range(0, 2).SelectMany(i => BertLayerLinears.Select(m => $"{prefix}encoder.layer.{i}.{m}"));
 
     /// <summary>Rows of integers; the T5 fixture stores flat float lists with the batch size beside them.</summary>
     private static JsonArray AsRows(JsonArray values, int? batch)

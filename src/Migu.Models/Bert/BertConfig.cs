@@ -85,22 +85,7 @@ public sealed record BertConfig : IEncoderConfig
     /// <summary>Refuses sizes the model cannot be built with, naming the key.</summary>
     public void Validate(string source)
     {
-        void Positive(long value, string key)
-        {
-            if (value <= 0)
-            {
-                throw new CheckpointException($"{source}: '{key}' must be positive, got {value}");
-            }
-        }
-
-        Positive(VocabSize, "vocab_size");
-        Positive(HiddenSize, "hidden_size");
-        Positive(NumHiddenLayers, "num_hidden_layers");
-        Positive(NumAttentionHeads, "num_attention_heads");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(MaxPositionEmbeddings, "max_position_embeddings");
-        Positive(TypeVocabSize, "type_vocab_size");
-        Positive(NumLabels, "num_labels");
+        Sizes(source).CheckBounds();
         if (HiddenSize % NumAttentionHeads != 0)
         {
             throw new CheckpointException($"{source}: hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}");
@@ -121,6 +106,47 @@ public sealed record BertConfig : IEncoderConfig
             throw new CheckpointException($"{source}: id2label has {Id2Label.Count} entries but num_labels is {NumLabels}");
         }
     }
+
+    /// <summary>
+    /// Every size, its bound and the checkpoint tensor that shows it (transformers' BERT key names).
+    /// <paramref name="encoderPrefix"/> is where the checkpoint keeps the encoder: <c>bert.</c> for a
+    /// head's checkpoint, empty for a bare encoder's (<see cref="EncoderPrefixOf"/>).
+    /// </summary>
+    public ConfigSizes Sizes(string source, string encoderPrefix = "")
+    {
+        string embeddings = encoderPrefix + "embeddings.";
+        return new ConfigSizes(source)
+            .Size("vocab_size", VocabSize, ConfigSizes.MaxVocabulary,
+                (embeddings + "word_embeddings.weight", 0), ("cls.predictions.bias", 0), ("cls.predictions.decoder.weight", 0))
+            .Size("hidden_size", HiddenSize, ConfigSizes.MaxWidth, (embeddings + "word_embeddings.weight", 1), (embeddings + "LayerNorm.weight", 0))
+            .Size("num_attention_heads", NumAttentionHeads, ConfigSizes.MaxHeads)
+            .Size("intermediate_size", IntermediateSize, ConfigSizes.MaxFeedForward, (encoderPrefix + "encoder.layer.0.intermediate.dense.weight", 0))
+            .Size("max_position_embeddings", MaxPositionEmbeddings, ConfigSizes.MaxPositions, (embeddings + "position_embeddings.weight", 0))
+            .Size("type_vocab_size", TypeVocabSize, ConfigSizes.MaxVocabulary, (embeddings + "token_type_embeddings.weight", 0))
+            .Size("num_labels", NumLabels, ConfigSizes.MaxLabels, ("classifier.weight", 0))
+            .Layers("num_hidden_layers", NumHiddenLayers, encoderPrefix + "encoder.layer.")
+            .Probability("hidden_dropout_prob", HiddenDropoutProb)
+            .Probability("attention_probs_dropout_prob", AttentionProbsDropoutProb)
+            .Probability("classifier_dropout", ClassifierDropout ?? 0)
+            .Positive("initializer_range", InitializerRange, zeroAllowed: true)
+            .Positive("layer_norm_eps", LayerNormEps);
+    }
+
+    /// <summary>
+    /// Where a checkpoint keeps the encoder: <c>bert.</c> when any key starts with it (a head's
+    /// checkpoint), else nothing (a bare encoder's); a pickled checkpoint, whose keys are unknown
+    /// until it is loaded, is taken to be a head's.
+    /// </summary>
+    public static string EncoderPrefixOf(CheckpointShapes checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return checkpoint.Shapes is { } shapes && !shapes.Keys.Any(k => k.StartsWith(HeadEncoderPrefix, StringComparison.Ordinal))
+            ? string.Empty
+            : HeadEncoderPrefix;
+    }
+
+    /// <summary>The prefix of the encoder's keys in a head's checkpoint (transformers' base_model_prefix).</summary>
+    public const string HeadEncoderPrefix = "bert.";
 
     /// <summary>Reads a transformers BertConfig; keys that are absent take transformers' defaults.</summary>
     public static BertConfig FromConfig(ConfigReader reader)

@@ -26,7 +26,7 @@ public sealed class BertForMaskedLM : LanguageModel
         config.Validate(ArchitectureName);
         Config = config with { Architecture = ArchitectureName };
         bert = new BertModel(Config, addPoolingLayer: false, device);
-        cls = new BertOnlyMlmHead(Config, device);
+        cls = new BertOnlyMlmHead(Config, () => bert.WordEmbeddingWeight, device);
         RegisterComponents();
         EncoderWeights.Initialize(this, Config, PositionScheme.Absolute);
     }
@@ -55,8 +55,9 @@ public sealed class BertForMaskedLM : LanguageModel
     /// <summary>Loads config.json and the weights (safetensors or .bin, sharded or not) from a Hugging Face directory.</summary>
     public static BertForMaskedLM FromPretrained(string directory, Device? device = null)
     {
-        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new BertForMaskedLM(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        BertConfig config = BertConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source, BertConfig.HeadEncoderPrefix), d => new BertForMaskedLM(config, d), device);
     }
 
     /// <summary>BertForPreTraining checkpoints also hold the pooler, which the MLM model does not build.</summary>
@@ -70,7 +71,7 @@ public sealed class BertForMaskedLM : LanguageModel
         using (TokenMask.Use(batch.AttentionMask))
         {
             Tensor hidden = bert.Encode(batch.InputIds, batch.AttentionMask); // (B, T, C)
-            logits = cls.Forward(hidden, bert.WordEmbeddingWeight); // (B, T, V)
+            logits = cls.Forward(hidden); // (B, T, V)
         }
 
         Tensor? loss = null;
@@ -99,47 +100,57 @@ public sealed class BertOnlyMlmHead : nn.Module
     // Field name is the checkpoint key.
     private readonly BertLmPredictionHead predictions;
 
-    public BertOnlyMlmHead(BertConfig config, Device? device = null)
+    /// <param name="config">The model's sizes.</param>
+    /// <param name="wordEmbedding">Reads the word embedding matrix (V, C), the decoder's weight, wherever it is now.</param>
+    /// <param name="device">Where the head's own parameters are created.</param>
+    public BertOnlyMlmHead(BertConfig config, Func<Parameter> wordEmbedding, Device? device = null)
         : base(nameof(BertOnlyMlmHead))
     {
-        predictions = new BertLmPredictionHead(config, device);
+        predictions = new BertLmPredictionHead(config, wordEmbedding, device);
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor hidden, Tensor decoderWeight) => predictions.Forward(hidden, decoderWeight);
+    /// <param name="hidden">(B, T, C)</param>
+    /// <returns>(B, T, V) logits.</returns>
+    public Tensor Forward(Tensor hidden) => predictions.Forward(hidden);
 }
 
 /// <summary>
 /// transformers' BertLMPredictionHead: the transform (dense, exact GELU, LayerNorm), then the
-/// decoder, whose weight is the word embedding matrix (tied, not a parameter of its own) and whose
-/// bias is <c>cls.predictions.bias</c>.
+/// decoder, whose weight is the word embedding matrix and whose bias is <c>cls.predictions.bias</c>
+/// (both tied, as in transformers, so the decoder owns no parameter and the state dict lists
+/// neither twice).
 /// </summary>
 /// <remarks>
-/// The transform's dense is <see cref="ProjectionKind.Head"/>, as RoBERTa's lm_head.dense: it sits
-/// outside the blocks in the pre-training head. The decoder is no <see cref="Projection"/>:
-/// masking its rows would mask embedding rows.
+/// The transform's dense and the decoder are <see cref="ProjectionKind.Head"/> projections, as
+/// transformers' are nn.Linear and as RoBERTa's lm_head.dense and lm_head.decoder are: they sit
+/// outside the blocks, so MIGU's "all", "attention" and "ffn" selections leave them and "head"
+/// selects them. The decoder is a <see cref="Projection.Tied"/>: its magnitudes are Σ over real
+/// tokens of |logits| per vocabulary entry, and masking one of its rows masks that token's word
+/// embedding row, since they are one tensor (see RobertaLMHead).
 /// </remarks>
 public sealed class BertLmPredictionHead : nn.Module
 {
     // Field names are the checkpoint keys.
     private readonly BertPredictionHeadTransform transform;
+    private readonly Projection decoder;
     private readonly Parameter bias;
 
-    public BertLmPredictionHead(BertConfig config, Device? device = null)
+    public BertLmPredictionHead(BertConfig config, Func<Parameter> wordEmbedding, Device? device = null)
         : base(nameof(BertLmPredictionHead))
     {
         transform = new BertPredictionHeadTransform(config, device);
         bias = new Parameter(zeros(config.VocabSize, device: device));
+        decoder = Projection.Tied(wordEmbedding, () => bias, ProjectionKind.Head);
         RegisterComponents();
     }
 
     /// <param name="hidden">(B, T, C)</param>
-    /// <param name="decoderWeight">(V, C), the word embedding matrix.</param>
     /// <returns>(B, T, V) logits.</returns>
-    public Tensor Forward(Tensor hidden, Tensor decoderWeight)
+    public Tensor Forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return nn.functional.linear(transform.Forward(hidden), decoderWeight, bias).MoveToOuterDisposeScope();
+        return decoder.call(transform.Forward(hidden)).MoveToOuterDisposeScope();
     }
 }
 

@@ -57,15 +57,17 @@ public sealed class BertForSequenceClassification : LanguageModel
     /// <summary>Loads a saved classifier (config.json with its labels, and weights including <c>classifier.*</c>).</summary>
     public static BertForSequenceClassification FromPretrained(string directory, Device? device = null)
     {
-        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        return ModelCheckpoint.LoadInto(new BertForSequenceClassification(config, device), directory);
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        BertConfig config = BertConfig.FromConfig(reader);
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source, BertConfig.HeadEncoderPrefix), d => new BertForSequenceClassification(config, d), device);
     }
 
     /// <summary>
     /// A classifier for <paramref name="labels"/> on the encoder of any BERT checkpoint (a bare
     /// encoder such as an imported MiniLM, a masked LM, another classifier): the encoder is loaded,
     /// the classifier (and a pooler the checkpoint lacks) freshly initialised, as transformers does
-    /// when it reports those weights as newly initialised.
+    /// when it reports those weights as newly initialised. The saved config's sizes and the
+    /// encoder's keys and shapes are checked against the checkpoint before the model is allocated.
     /// </summary>
     public static BertForSequenceClassification FromEncoder(
         string directory, IReadOnlyList<string> labels, ClassifierPooling pooling = ClassifierPooling.Pooler, Device? device = null)
@@ -75,24 +77,29 @@ public sealed class BertForSequenceClassification : LanguageModel
             throw new MiguUserException($"BERT classifier for {directory}: at least one label is needed");
         }
 
-        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)))
-            with { NumLabels = labels.Count, Id2Label = [.. labels], ClassifierPooling = pooling };
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        BertConfig saved = BertConfig.FromConfig(reader);
+        BertConfig config = saved with { NumLabels = labels.Count, Id2Label = [.. labels], ClassifierPooling = pooling };
+        CheckpointShapes checkpoint = StateDictFiles.Inspect(directory);
+        saved.Sizes(reader.Source, BertConfig.EncoderPrefixOf(checkpoint)).CheckAgainst(checkpoint);
+        using (var meta = ModelCheckpoint.BuildOnMeta(d => new BertForSequenceClassification(config, d)))
+        {
+            if (checkpoint.Shapes is { } shapes)
+            {
+                var view = EncoderState(meta.bert, BertWeights.EncoderPart(shapes), t => (IReadOnlyList<long>)t.shape);
+                StateDictBinder.Check(meta.bert, view, checkpoint.Source, ignorable: EncoderIgnorable);
+            }
+            else
+            {
+                ModelCheckpoint.CheckFits(meta, checkpoint, reader.Source);
+            }
+        }
+
         var model = new BertForSequenceClassification(config, device);
         Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
         try
         {
-            Dictionary<string, Tensor> encoderState = BertWeights.EncoderPart(state);
-            foreach (var (name, fresh) in model.bert.named_parameters())
-            {
-                // The pooler is taken from the checkpoint when it has one and the model uses it; otherwise it stays fresh.
-                if (name.StartsWith("pooler.", StringComparison.Ordinal) && !encoderState.ContainsKey(name))
-                {
-                    encoderState[name] = fresh;
-                }
-            }
-
-            StateDictBinder.Load(model.bert, encoderState, directory,
-                ignorable: key => BertWeights.IsIgnorable(key, prefix: "") || key.StartsWith("pooler.", StringComparison.Ordinal));
+            StateDictBinder.Load(model.bert, EncoderState(model.bert, BertWeights.EncoderPart(state), t => t), directory, ignorable: EncoderIgnorable);
         }
         catch
         {
@@ -109,6 +116,27 @@ public sealed class BertForSequenceClassification : LanguageModel
 
         return model;
     }
+
+    /// <summary>
+    /// The checkpoint's encoder entries as the encoder binds them: the pooler is the checkpoint's when
+    /// it has one and the model builds one; otherwise the model's own fresh pooler stands in for it.
+    /// </summary>
+    private static Dictionary<string, T> EncoderState<T>(BertModel encoder, Dictionary<string, T> part, Func<Tensor, T> own)
+    {
+        foreach (var (name, fresh) in encoder.named_parameters())
+        {
+            if (name.StartsWith("pooler.", StringComparison.Ordinal))
+            {
+                part.TryAdd(name, own(fresh));
+            }
+        }
+
+        return part;
+    }
+
+    /// <summary>An encoder checkpoint's keys a classifier may leave unused: id buffers, and a pooler a mean-pooling classifier does not build.</summary>
+    private static bool EncoderIgnorable(string key) =>
+        BertWeights.IsIgnorable(key, prefix: "") || key.StartsWith("pooler.", StringComparison.Ordinal);
 
     /// <summary>A mean-pooling classifier builds no pooler, so a checkpoint's pooler is skipped.</summary>
     public override bool IsIgnorableCheckpointKey(string key) =>

@@ -56,32 +56,16 @@ public sealed class BertModel : LanguageModel
     /// <summary>The word embedding matrix (V, C), which the MLM decoder shares.</summary>
     public Parameter WordEmbeddingWeight => embeddings.WordEmbeddingWeight;
 
-    /// <summary>Loads a bare-encoder checkpoint; the pooler is built when the checkpoint has one.</summary>
+    /// <summary>
+    /// Loads a bare-encoder checkpoint (keys without <c>bert.</c>); the pooler is built when the
+    /// checkpoint has one. Sizes and keys are checked against the checkpoint before the model is built.
+    /// </summary>
     public static BertModel FromPretrained(string directory, Device? device = null)
     {
-        BertConfig config = BertConfig.FromConfig(ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile)));
-        Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
-        BertModel? model = null;
-        try
-        {
-            model = new BertModel(config, addPoolingLayer: state.ContainsKey("pooler.dense.weight"), device);
-            StateDictBinder.Load(model, state, directory, ignorable: model.IsIgnorableCheckpointKey);
-        }
-        catch
-        {
-            model?.Dispose();
-            throw;
-        }
-        finally
-        {
-            foreach (Tensor t in state.Values)
-            {
-                t.Dispose();
-            }
-        }
-
-        model.eval();
-        return model;
+        ConfigReader reader = ConfigReader.FromFile(Path.Combine(directory, ModelCheckpoint.ConfigFile));
+        BertConfig config = BertConfig.FromConfig(reader);
+        bool pooled = BertWeights.HasPooler(directory, StateDictFiles.Inspect(directory), prefix: "");
+        return ModelCheckpoint.Load(directory, config.Sizes(reader.Source), d => new BertModel(config, pooled, d), device);
     }
 
     public override bool IsIgnorableCheckpointKey(string key) => BertWeights.IsIgnorable(key, prefix: "");
@@ -177,14 +161,36 @@ internal static class BertWeights
         || key.StartsWith("cls.seq_relationship.", StringComparison.Ordinal);
 
     /// <summary>
-    /// The encoder's own tensors of any BERT checkpoint, keys without the <c>bert.</c> prefix:
-    /// a head's checkpoint stores them under <c>bert.</c>, a bare encoder's without it.
+    /// Whether the checkpoint stores a pooler under <paramref name="prefix"/>: read from the
+    /// safetensors headers, or, for pickled weights (no header), from the loaded keys.
     /// </summary>
-    public static Dictionary<string, Tensor> EncoderPart(Dictionary<string, Tensor> state)
+    public static bool HasPooler(string directory, CheckpointShapes checkpoint, string prefix)
     {
-        const string Prefix = "bert.";
+        string key = prefix + "pooler.dense.weight";
+        if (checkpoint.Shapes is { } shapes)
+        {
+            return shapes.ContainsKey(key);
+        }
+
+        Dictionary<string, Tensor> state = StateDictFiles.Load(directory);
+        bool found = state.ContainsKey(key);
+        foreach (Tensor t in state.Values)
+        {
+            t.Dispose();
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// The encoder's own entries (tensors or shapes) of any BERT checkpoint, keys without the
+    /// <c>bert.</c> prefix: a head's checkpoint stores them under <c>bert.</c>, a bare encoder's without it.
+    /// </summary>
+    public static Dictionary<string, T> EncoderPart<T>(IReadOnlyDictionary<string, T> state)
+    {
+        const string Prefix = BertConfig.HeadEncoderPrefix;
         bool prefixed = state.Keys.Any(k => k.StartsWith(Prefix, StringComparison.Ordinal));
-        var part = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var part = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var (key, value) in state)
         {
             string inner = prefixed ? (key.StartsWith(Prefix, StringComparison.Ordinal) ? key[Prefix.Length..] : "") : key;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Migu.Models.Bert;
 using Migu.Models.Checkpoints;
 using Migu.Models.Tokenizers;
@@ -33,40 +32,84 @@ public static class EncoderImport
     public static ImportResult Run(string outputDirectory, string packageName = EncoderPackage.DefaultName, string? packageDirectory = null)
     {
         var clock = Stopwatch.StartNew();
-        string output = Path.GetFullPath(outputDirectory);
-        if (File.Exists(output))
+        CheckOutput(outputDirectory);
+        EncoderPackage package = EncoderPackage.Open(packageName, packageDirectory);
+        (string vocabName, byte[] vocabBytes) = package.Vocabulary;
+        Dictionary<string, int> vocab = ReadVocabulary(vocabBytes, $"{package.DllPath}: the vocabulary {vocabName}");
+        (string onnxName, byte[] onnx) = package.Onnx;
+        (BertConfig config, bool pooled, bool lowercase) = Write(onnx, $"{package.DllPath}: {onnxName}", vocabBytes, vocab, $"{package.DllPath}: {vocabName}", outputDirectory);
+        return new ImportResult(Path.GetFullPath(outputDirectory), package.Name, package.DllPath, onnxName, vocabName, config, pooled, lowercase, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The library call behind <c>migu import</c> for a graph and a vocabulary that are files (or
+    /// bytes from anywhere): <paramref name="onnx"/>, a BERT encoder as PyTorch exports it, and
+    /// <paramref name="vocabTxt"/>, its WordPiece vocab.txt, written to <paramref name="outputDirectory"/>
+    /// as a checkpoint directory, all or nothing. <paramref name="source"/> names them in errors.
+    /// </summary>
+    public static (BertConfig Config, bool HasPooler, bool Lowercase) FromGraph(byte[] onnx, byte[] vocabTxt, string outputDirectory, string source)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        ArgumentNullException.ThrowIfNull(vocabTxt);
+        CheckOutput(outputDirectory);
+        Dictionary<string, int> vocab = ReadVocabulary(vocabTxt, $"{source}: vocab.txt");
+        return Write(onnx, $"{source}: the ONNX graph", vocabTxt, vocab, $"{source}: vocab.txt", outputDirectory);
+    }
+
+    private static void CheckOutput(string outputDirectory)
+    {
+        if (File.Exists(Path.GetFullPath(outputDirectory)))
         {
             throw new ImportException($"--out {outputDirectory} is a file; give a directory");
         }
+    }
 
-        EncoderPackage package = EncoderPackage.Open(packageName, packageDirectory);
-        (string vocabName, byte[] vocabBytes) = package.Vocabulary;
-        string vocabText = Encoding.UTF8.GetString(vocabBytes);
-        Dictionary<string, int> vocab = WordPieceTokenizer.ReadVocab(vocabText);
+    /// <summary>The vocabulary, refused unless it is UTF-8 text with every token BERT's tokenizer needs.</summary>
+    private static Dictionary<string, int> ReadVocabulary(byte[] bytes, string source)
+    {
+        Dictionary<string, int> vocab = WordPieceTokenizer.ReadVocab(bytes, source);
         foreach (string special in RequiredTokens)
         {
             if (!vocab.ContainsKey(special))
             {
-                throw new ImportException($"{package.DllPath}: the vocabulary {vocabName} has no {special} token");
+                throw new ImportException($"{source} has no {special} token");
             }
         }
 
-        (string onnxName, byte[] onnx) = package.Onnx;
-        (BertConfig config, Dictionary<string, Tensor> weights) = OnnxBertGraph.Read(onnx, $"{package.DllPath}: {onnxName}");
-        bool lowercase = WordPieceFiles.IsUncased(vocab);
-        config = config with { PadTokenId = vocab["[PAD]"] };
+        return vocab;
+    }
+
+    private static (BertConfig Config, bool HasPooler, bool Lowercase) Write(
+        byte[] onnx, string graphSource, byte[] vocabBytes, Dictionary<string, int> vocab, string vocabSource, string outputDirectory)
+    {
+        string output = Path.GetFullPath(outputDirectory);
+        (BertConfig config, Dictionary<string, Tensor> weights) = OnnxBertGraph.Read(onnx, graphSource);
         string temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.import-{Guid.NewGuid():N}");
         try
         {
-            if (vocab.Count > config.VocabSize)
+            // Ids are line numbers (a repeated line keeps its first), so the last line's id must have a row.
+            int rows = vocab.Values.Max() + 1;
+            if (rows > config.VocabSize)
             {
-                throw new ImportException($"{package.DllPath}: {vocabName} has {vocab.Count} tokens but the graph's word embedding only {config.VocabSize} rows");
+                throw new ImportException($"{vocabSource} has {rows} lines but the graph's word embedding only {config.VocabSize} rows");
             }
 
+            bool lowercase = WordPieceFiles.IsUncased(vocab);
+            config = config with { PadTokenId = vocab["[PAD]"] };
             bool pooled = weights.ContainsKey("pooler.dense.weight");
+            static bool Ignorable(string key) => key == "embeddings.position_ids";
+
+            // The model, checked on the meta device against the weights' shapes before it is built:
+            // it then takes no more memory than the weights already do.
+            var shapes = weights.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape, StringComparer.Ordinal);
+            using (BertModel meta = ModelCheckpoint.BuildOnMeta(d => new BertModel(config, pooled, d)))
+            {
+                StateDictBinder.Check(meta, shapes, graphSource, ignorable: Ignorable);
+            }
+
             using (var model = new BertModel(config, addPoolingLayer: pooled))
             {
-                StateDictBinder.Load(model, weights, $"{package.DllPath}: {onnxName}", ignorable: key => key == "embeddings.position_ids");
+                StateDictBinder.Load(model, weights, graphSource, ignorable: Ignorable);
                 Directory.CreateDirectory(temp);
                 ModelCheckpoint.Save(model, temp);
             }
@@ -80,7 +123,7 @@ public static class EncoderImport
                 File.Move(Path.Combine(temp, file), Path.Combine(output, file), overwrite: true);
             }
 
-            return new ImportResult(output, package.Name, package.DllPath, onnxName, vocabName, config, pooled, lowercase, clock.Elapsed);
+            return (config, pooled, lowercase);
         }
         finally
         {

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Migu.Models.Bert;
+using Migu.Models.Checkpoints;
 using Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,9 +19,18 @@ namespace Migu.Models.Import;
 /// from the blocks, heads from the Reshape that splits the query into heads, LayerNorm's epsilon
 /// from the decomposed LayerNorm, exact GELU from the Erf nodes.
 /// </summary>
+/// <remarks>
+/// A graph is a file a user hands us: every size is checked before it is allocated (dims
+/// non-negative, at most <see cref="MaxElements"/> per initializer, the stored values exactly that
+/// many), every node is read only as far as it has inputs and outputs, and anything that does not
+/// fit is one <see cref="ImportException"/> line.
+/// </remarks>
 public static partial class OnnxBertGraph
 {
     private const int OnnxFloat = 1;
+
+    /// <summary>The most elements one initializer may have: 2^31 − 1, the most a .NET array holds and far beyond any BERT matrix.</summary>
+    public const long MaxElements = int.MaxValue;
 
     /// <summary>The config and weights (Hugging Face names, fp32, [out, in] layout) of the graph in <paramref name="onnx"/>; <paramref name="source"/> names it in errors.</summary>
     public static (BertConfig Config, Dictionary<string, Tensor> Weights) Read(byte[] onnx, string source)
@@ -32,6 +42,11 @@ public static partial class OnnxBertGraph
         }
         catch (InvalidProtocolBufferException e)
         {
+            throw new ImportException($"{source}: not a readable ONNX model ({e.Message})", e);
+        }
+        catch (ArgumentException e)
+        {
+            // Google.Protobuf reports some damage (a bad UTF-8 string) as an ArgumentException.
             throw new ImportException($"{source}: not a readable ONNX model ({e.Message})", e);
         }
 
@@ -61,7 +76,15 @@ public static partial class OnnxBertGraph
             }
         }
 
-        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var initializers = new Dictionary<string, TensorProto>(StringComparer.Ordinal);
+        foreach (TensorProto init in graph.Initializer)
+        {
+            if (!initializers.TryAdd(init.Name, init))
+            {
+                throw new ImportException($"{source}: two initializers are named '{init.Name}'");
+            }
+        }
+
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
@@ -105,7 +128,7 @@ public static partial class OnnxBertGraph
             return (init.Name, inOut);
         }
 
-        foreach (NodeProto matmul in users.Where(n => n.OpType == "MatMul" && n.Input.Count == 2 && n.Input[1] == init.Name && init.Dims.Count == 2))
+        foreach (NodeProto matmul in users.Where(n => n.OpType == "MatMul" && n.Input.Count == 2 && n.Input[1] == init.Name && n.Output.Count > 0 && init.Dims.Count == 2))
         {
             foreach (NodeProto add in consumers.GetValueOrDefault(matmul.Output[0]) ?? [])
             {
@@ -128,39 +151,63 @@ public static partial class OnnxBertGraph
         GraphProto graph, Dictionary<string, Tensor> weights, Dictionary<string, List<NodeProto>> consumers,
         Dictionary<string, NodeProto> producers, Dictionary<string, TensorProto> initializers, string source)
     {
-        long[] Shape(string name) => weights.TryGetValue(name, out Tensor? t)
-            ? t.shape
-            : throw new ImportException($"{source}: the graph has no '{name}'; is this a BERT encoder?");
+        // The dimension that shows a size, from a tensor of the rank BERT gives it.
+        long Dim(string name, int rank, int dim)
+        {
+            if (!weights.TryGetValue(name, out Tensor? t))
+            {
+                throw new ImportException($"{source}: the graph has no '{name}'; is this a BERT encoder?");
+            }
 
-        long[] word = Shape("embeddings.word_embeddings.weight");
-        long layers = weights.Keys.Select(k => LayerIndex().Match(k)).Where(m => m.Success)
-            .Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) + 1).DefaultIfEmpty(0).Max();
+            return t.shape.Length == rank
+                ? t.shape[dim]
+                : throw new ImportException($"{source}: '{name}' has shape [{string.Join(", ", t.shape)}]; a BERT encoder's has {rank} dimension(s)");
+        }
+
+        long layers = 0;
+        foreach (string key in weights.Keys)
+        {
+            Match m = LayerIndex().Match(key);
+            if (m.Success)
+            {
+                // An index beyond a long is as absurd as one beyond the layer bound, which the config check names.
+                long index = long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out long i) ? i : long.MaxValue - 1;
+                layers = Math.Max(layers, index + 1);
+            }
+        }
+
         if (layers == 0)
         {
             throw new ImportException($"{source}: the graph has no encoder.layer.N weights; is this a BERT encoder?");
         }
 
         long heads = Heads(consumers, producers, initializers, graph, source);
+        var config = new BertConfig
+        {
+            VocabSize = Dim("embeddings.word_embeddings.weight", 2, 0),
+            HiddenSize = Dim("embeddings.word_embeddings.weight", 2, 1),
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            IntermediateSize = Dim("encoder.layer.0.intermediate.dense.bias", 1, 0),
+            MaxPositionEmbeddings = Dim("embeddings.position_embeddings.weight", 2, 0),
+            TypeVocabSize = Dim("embeddings.token_type_embeddings.weight", 2, 0),
+            LayerNormEps = Epsilon(consumers, producers, initializers, graph, source),
+            HiddenAct = "gelu",
+            Architecture = BertModel.ArchitectureName,
+        };
+        config.Validate(source);
+
+        // Every block from 0 on, as the weights name them: a layer index far past the others is named
+        // here, before anyone builds the blocks between.
+        var shapes = weights.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<long>)kv.Value.shape, StringComparer.Ordinal);
+        long elements = weights.Values.Sum(t => t.numel());
+        config.Sizes(source).CheckAgainst(new CheckpointShapes(source, shapes, elements));
         int erf = graph.Node.Count(n => n.OpType == "Erf");
         if (erf != layers)
         {
             throw new ImportException($"{source}: expected one Erf (exact GELU) per block, found {erf} for {layers} blocks; only exact GELU is supported");
         }
 
-        var config = new BertConfig
-        {
-            VocabSize = word[0],
-            HiddenSize = word[1],
-            NumHiddenLayers = layers,
-            NumAttentionHeads = heads,
-            IntermediateSize = Shape("encoder.layer.0.intermediate.dense.bias")[0],
-            MaxPositionEmbeddings = Shape("embeddings.position_embeddings.weight")[0],
-            TypeVocabSize = Shape("embeddings.token_type_embeddings.weight")[0],
-            LayerNormEps = Epsilon(consumers, producers, initializers, graph, source),
-            HiddenAct = "gelu",
-            Architecture = BertModel.ArchitectureName,
-        };
-        config.Validate(source);
         return config;
     }
 
@@ -170,7 +217,7 @@ public static partial class OnnxBertGraph
         Dictionary<string, TensorProto> initializers, GraphProto graph, string source)
     {
         const string Bias = "encoder.layer.0.attention.self.query.bias";
-        foreach (NodeProto add in consumers.GetValueOrDefault(Bias) ?? [])
+        foreach (NodeProto add in (consumers.GetValueOrDefault(Bias) ?? []).Where(n => n.Output.Count > 0))
         {
             foreach (NodeProto reshape in (consumers.GetValueOrDefault(add.Output[0]) ?? []).Where(n => n.OpType == "Reshape" && n.Input.Count == 2))
             {
@@ -217,7 +264,7 @@ public static partial class OnnxBertGraph
         {
             NodeProto? div = mul.Input.Select(i => producers.GetValueOrDefault(i)).FirstOrDefault(n => n?.OpType == "Div");
             NodeProto? sqrt = div is { Input.Count: 2 } ? producers.GetValueOrDefault(div.Input[1]) : null;
-            NodeProto? add = sqrt?.OpType == "Sqrt" ? producers.GetValueOrDefault(sqrt.Input[0]) : null;
+            NodeProto? add = sqrt is { OpType: "Sqrt", Input.Count: > 0 } ? producers.GetValueOrDefault(sqrt.Input[0]) : null;
             if (add?.OpType != "Add")
             {
                 continue;
@@ -274,14 +321,27 @@ public static partial class OnnxBertGraph
         }
 
         long[] dims = [.. init.Dims];
-        float[] values = FloatData(init);
-        long expected = dims.Aggregate(1L, (a, b) => a * b);
-        if (values.LongLength != expected)
+        long expected = 1;
+        foreach (long d in dims)
         {
-            throw new ImportException($"{source}: initializer '{init.Name}' has {values.LongLength} values for shape [{string.Join(", ", dims)}]");
+            if (d < 0 || (d > 0 && expected > MaxElements / d))
+            {
+                throw new ImportException(
+                    $"{source}: initializer '{init.Name}' has shape [{string.Join(", ", dims)}]; dimensions must be ≥ 0 and hold at most {MaxElements} elements");
+            }
+
+            expected *= d;
         }
 
-        return tensor(values, dims, ScalarType.Float32);
+        // Counted before anything is copied: the bytes or floats stored must be exactly the shape's.
+        long stored = init.RawData.Length > 0 ? init.RawData.Length / sizeof(float) : init.FloatData.Count;
+        if (stored != expected || init.RawData.Length % sizeof(float) != 0)
+        {
+            string held = init.RawData.Length > 0 ? $"{init.RawData.Length} bytes" : $"{init.FloatData.Count} values";
+            throw new ImportException($"{source}: initializer '{init.Name}' holds {held} for shape [{string.Join(", ", dims)}] ({expected} floats)");
+        }
+
+        return tensor(FloatData(init), dims, ScalarType.Float32);
     }
 
     private static Tensor Transposed(Tensor t)

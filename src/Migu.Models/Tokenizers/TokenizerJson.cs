@@ -95,6 +95,19 @@ internal static class TokenizerJson
         }
     }
 
+    /// <summary>An object member's name, decoded; an escape that is no text (a lone surrogate) is a user error naming the object.</summary>
+    public static string Name(JsonProperty property, string path, string where)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new MiguUserException($"{path}: a key of {where} is not valid text.", e);
+        }
+    }
+
     /// <summary>An array's items.</summary>
     public static JsonElement.ArrayEnumerator Items(JsonElement element, string path, string where) =>
         element.ValueKind == JsonValueKind.Array

@@ -91,7 +91,7 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
     public static WordPieceTokenizer FromVocabFile(string vocabPath)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(vocabPath))!;
-        return FromVocab(ReadVocab(File.ReadAllText(vocabPath, Encoding.UTF8)), vocabPath, TokenizerConfig.Read(directory));
+        return FromVocab(ReadVocab(File.ReadAllBytes(vocabPath), vocabPath), vocabPath, TokenizerConfig.Read(directory));
     }
 
     /// <summary>A tokenizer from vocab.txt's text (a package's embedded vocabulary) with transformers' BertTokenizer defaults.</summary>
@@ -101,6 +101,7 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
     /// <summary>Token → id of a vocab.txt text: line i (from 0) is token i; a trailing newline ends the last line.</summary>
     public static Dictionary<string, int> ReadVocab(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         string[] lines = text.Split('\n');
         int count = lines.Length > 0 && lines[^1].Length == 0 ? lines.Length - 1 : lines.Length;
@@ -114,35 +115,91 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
     }
 
     /// <summary>
+    /// Token → id of a vocab.txt file's bytes (a byte order mark skipped): UTF-8 text of at most
+    /// <see cref="TokenizerJson.MaxId"/> + 1 lines, or a user error naming <paramref name="source"/> and the line.
+    /// </summary>
+    public static Dictionary<string, int> ReadVocab(byte[] bytes, string source)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ReadOnlySpan<byte> content = bytes.AsSpan().StartsWith("\uFEFF"u8) ? bytes.AsSpan(3) : bytes;
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(content);
+        }
+        catch (DecoderFallbackException e)
+        {
+            int line = 1 + content[..Math.Clamp(e.Index, 0, content.Length)].Count((byte)'\n');
+            throw new MiguUserException($"{source}: line {line} is not valid UTF-8 text.", e);
+        }
+
+        // Ids index tables; a file of more lines than any id may be is no vocabulary.
+        int lines = text.AsSpan().Count('\n') + (text.EndsWith('\n') ? 0 : 1);
+        if (lines > TokenizerJson.MaxId + 1)
+        {
+            throw new MiguUserException($"{source}: {lines} lines; a vocabulary has at most {TokenizerJson.MaxId + 1} tokens.");
+        }
+
+        return ReadVocab(text);
+    }
+
+    /// <summary>
     /// A tokenizer from a BERT tokenizer.json: BertNormalizer, BertPreTokenizer, a WordPiece model,
     /// the post-processor's template and the added tokens. <paramref name="config"/> gives
-    /// model_max_length.
+    /// model_max_length. A member of the wrong kind is a user error naming its place in the file.
     /// </summary>
     internal static WordPieceTokenizer FromTokenizerJson(JsonElement root, string path, TokenizerConfig config)
     {
-        JsonElement model = root.GetProperty("model");
-        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (JsonProperty p in model.GetProperty("vocab").EnumerateObject())
+        JsonElement model = TokenizerJson.Property(root, "model", path, "the file");
+        JsonElement vocabJson = TokenizerJson.Property(model, "vocab", path, "model");
+        if (vocabJson.ValueKind != JsonValueKind.Object)
         {
-            vocab[p.Name] = p.Value.GetInt32();
+            throw new MiguUserException($"{path}: model.vocab must be an object of token → id, found {TokenizerJson.Kind(vocabJson)}.");
+        }
+
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (JsonProperty p in vocabJson.EnumerateObject())
+        {
+            string token = TokenizerJson.Name(p, path, "model.vocab");
+            vocab[token] = TokenizerJson.Id(p.Value, path, $"the id of vocabulary token '{token}'");
         }
 
         BertNormalizerOptions normalizer = ReadNormalizer(root, path);
         if (root.TryGetProperty("pre_tokenizer", out JsonElement pre) && pre.ValueKind == JsonValueKind.Object
-            && pre.GetProperty("type").GetString() is string preType && preType != "BertPreTokenizer")
+            && TokenizerJson.Text(TokenizerJson.Property(pre, "type", path, "pre_tokenizer"), path, "pre_tokenizer.type") is string preType
+            && preType != "BertPreTokenizer")
         {
             throw new MiguUserException($"{path}: pre_tokenizer '{preType}' is not supported with a WordPiece model (only BertPreTokenizer).");
         }
 
-        string unk = model.TryGetProperty("unk_token", out JsonElement u) ? u.GetString() ?? "[UNK]" : "[UNK]";
+        string unk = OptionalText(model, "unk_token", path) ?? "[UNK]";
         List<AddedToken> added = TokenizerJson.AddedTokens(root, path);
         (List<int> Prefix, List<int> Suffix)? post = TokenizerJson.PostProcessor(root, path);
         bool cleanup = root.TryGetProperty("decoder", out JsonElement decoder) && decoder.ValueKind == JsonValueKind.Object
             && decoder.TryGetProperty("cleanup", out JsonElement c) ? c.ValueKind == JsonValueKind.True : config.Bool("clean_up_tokenization_spaces") ?? true;
         return Build(vocab, path, config, normalizer, added, post, cleanup, new WordPieceModelOptions(
             unk,
-            model.TryGetProperty("continuing_subword_prefix", out JsonElement prefix) ? prefix.GetString() ?? "##" : "##",
-            model.TryGetProperty("max_input_chars_per_word", out JsonElement max) ? max.GetInt32() : 100));
+            OptionalText(model, "continuing_subword_prefix", path) ?? "##",
+            MaxInputChars(model, path)));
+    }
+
+    /// <summary>model's string member <paramref name="name"/>; null when absent or null.</summary>
+    private static string? OptionalText(JsonElement model, string name, string path) =>
+        model.TryGetProperty(name, out JsonElement value) && value.ValueKind != JsonValueKind.Null
+            ? TokenizerJson.Text(value, path, $"model.{name}")
+            : null;
+
+    /// <summary>max_input_chars_per_word: a count from 0 up (100 when absent).</summary>
+    private static int MaxInputChars(JsonElement model, string path)
+    {
+        if (!model.TryGetProperty("max_input_chars_per_word", out JsonElement max) || max.ValueKind == JsonValueKind.Null)
+        {
+            return 100;
+        }
+
+        return max.ValueKind == JsonValueKind.Number && max.TryGetInt32(out int n) && n >= 0
+            ? n
+            : throw new MiguUserException($"{path}: model.max_input_chars_per_word must be an integer from 0 to {int.MaxValue}, found {TokenizerJson.Kind(max)}.");
     }
 
     public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
@@ -304,7 +361,7 @@ public sealed class WordPieceTokenizer : SpecialTokenTokenizer
             return new BertNormalizerOptions { CleanText = false, HandleChineseChars = false, StripAccents = false, Lowercase = false };
         }
 
-        string type = n.GetProperty("type").GetString() ?? "";
+        string type = TokenizerJson.Text(TokenizerJson.Property(n, "type", path, "normalizer"), path, "normalizer.type");
         if (type != "BertNormalizer")
         {
             throw new MiguUserException($"{path}: normalizer '{type}' is not supported with a WordPiece model (only BertNormalizer).");

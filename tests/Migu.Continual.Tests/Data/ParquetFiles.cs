@@ -7,10 +7,11 @@ namespace Migu.Continual.Tests.Data;
 internal static class ParquetFiles
 {
     /// <summary>A text column and a label column of string?, long, long?, int or double.</summary>
-    public static void Write<TLabel>(string path, string textName, string?[] texts, string labelName, TLabel[] labels, Dictionary<string, string>? metadata = null) =>
-        WriteAsync(path, textName, texts, labelName, labels, metadata).GetAwaiter().GetResult();
+    public static void Write<TLabel>(
+        string path, string textName, string?[] texts, string labelName, TLabel[] labels, Dictionary<string, string>? metadata = null, ParquetOptions? options = null) =>
+        WriteAsync(path, textName, texts, labelName, labels, metadata, options).GetAwaiter().GetResult();
 
-    private static async Task WriteAsync(string path, string textName, string?[] texts, string labelName, Array labels, Dictionary<string, string>? metadata)
+    private static async Task WriteAsync(string path, string textName, string?[] texts, string labelName, Array labels, Dictionary<string, string>? metadata, ParquetOptions? options)
     {
         var text = new DataField<string>(textName, nullable: true);
         DataField label = labels switch
@@ -24,7 +25,7 @@ internal static class ParquetFiles
         };
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using FileStream stream = File.Create(path);
-        await using ParquetWriter writer = await ParquetWriter.CreateAsync(new ParquetSchema(text, label), stream);
+        await using ParquetWriter writer = await ParquetWriter.CreateAsync(new ParquetSchema(text, label), stream, options);
         if (metadata is not null)
         {
             writer.CustomMetadata = metadata;

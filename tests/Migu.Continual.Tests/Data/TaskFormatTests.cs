@@ -3,6 +3,7 @@ using System.Text.Json;
 using Migu.Continual.Data;
 using Migu.Continual.Recipes;
 using Migu.Core;
+using Parquet;
 
 namespace Migu.Continual.Tests.Data;
 
@@ -230,6 +231,57 @@ public sealed class TaskFormatTests : IDisposable
         Assert.Equal("row 0: label 'Wrld' is not in labels.json (World, Sports, Business, Finance, Sci/Tech)", Problem());
         File.WriteAllText(file, "sentence,label\na,World\n");
         Assert.StartsWith("not a readable Parquet file (", Problem(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> HostileParquet => new()
+    {
+        // Found by the loader fuzz test in classlabel.parquet (a 2,346-byte file whose footer starts at byte 1007):
+        // 13 bytes after the footer's version field set to 0x80, and Parquet.Net read a string of 101 MiB's length and allocated it.
+        { "footer", "not a readable Parquet file (the footer: a field header 0x80 has no type)" },
+        // 5 bytes (the varint of 2^31 − 1) inserted at byte 586, before the label column's page: the footer's offsets now
+        // point into them, and Parquet.Net took a page size from there and asked for an array past .NET's limit (OutOfMemoryException).
+        { "varint", "not a readable Parquet file (column \"label\": a page header lacks its type or sizes)" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileParquet))]
+    public void Parquet_sizes_no_file_of_its_length_holds_are_one_user_error_before_they_are_allocated(string edit, string expected)
+    {
+        byte[] bytes = File.ReadAllBytes(Path.Combine(Fixtures, "classlabel.parquet"));
+        bytes = edit switch
+        {
+            "footer" => [.. bytes[..1009], .. Enumerable.Repeat((byte)0x80, 13), .. bytes[1022..]],
+            _ => [.. bytes[..586], 0xFF, 0xFF, 0xFF, 0xFF, 0x07, .. bytes[586..]],
+        };
+        string dir = Path.Combine(data.Root, "TC", "news");
+        Directory.CreateDirectory(dir);
+        string file = Path.Combine(dir, "train.parquet");
+        File.WriteAllBytes(file, bytes);
+        File.Copy(Path.Combine(Fixtures, "strings.parquet"), Path.Combine(dir, "test.parquet"));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<MiguUserException>(() => TaskCatalog.Open(data.Root).Load("news"));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < 16 << 20, $"{allocated >> 20} MiB allocated for a file of {bytes.Length} bytes");
+        Assert.Equal($"{file}: {expected}", e.Message);
+    }
+
+    [Fact]
+    public void A_parquet_file_of_more_rows_than_eight_a_byte_is_refused()
+    {
+        // One text and one label repeated, gzipped: 100,000 rows in a few kilobytes (Snappy, Parquet.Net's default, stays near a row a byte).
+        // No classification split is that; the bound keeps what a row count in a footer can make us allocate in proportion to the file.
+        string dir = Path.Combine(data.Root, "TC", "news");
+        string file = Path.Combine(dir, "train.parquet");
+        ParquetFiles.Write<string?>(
+            file, "sentence", [.. Enumerable.Repeat("same", 100_000)], "label", [.. Enumerable.Repeat("World", 100_000)], options: new ParquetOptions { CompressionMethod = CompressionMethod.Gzip });
+        ParquetFiles.Write<string?>(Path.Combine(dir, "test.parquet"), "sentence", ["a"], "label", ["World"]);
+        long length = new FileInfo(file).Length;
+
+        var e = Assert.Throws<MiguUserException>(() => TaskCatalog.Open(data.Root).Load("news"));
+
+        Assert.Equal($"{file}: row group 0 claims 100000 rows, more than a file of {length} bytes holds ({8 * length} rows at most, 8 a byte)", e.Message);
     }
 
     [Fact]

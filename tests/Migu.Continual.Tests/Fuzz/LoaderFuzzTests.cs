@@ -52,6 +52,16 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
         new("task JSON", TaskRoot(jsonLines: false), "TC/agnews/train.json", FileKind.Json, 200, LoadTask),
         new("task JSON Lines", TaskRoot(jsonLines: true), "TC/agnews/train.jsonl", FileKind.Lines, 200, LoadTask),
         new("multiple-choice JSON Lines", CopyAs(RepoFiles.Path("recipes", "data", "example-mc.jsonl"), "mc.jsonl"), "mc.jsonl", FileKind.Lines, 300, dir => MultipleChoiceFile.Read(Path.Combine(dir, "mc.jsonl"))),
+        new("config.json bert mlm", CopyDir(Models("bert", "mlm")), "config.json", FileKind.Json, 120, LoadModel),
+        new("config.json bert classifier", CopyDir(Models("bert", "classifier")), "config.json", FileKind.Json, 100, LoadModel),
+        new("config.json bert encoder as classifier", CopyDir(Models("bert", "encoder")), "config.json", FileKind.Json, 100, LoadBertClassifier),
+        new("vocab.txt", CopyFiles(Models("tokenizers", "bert"), "vocab.txt", "tokenizer_config.json"), "vocab.txt", FileKind.Lines, 250, LoadTokenizer),
+        new("tokenizer.json wordpiece", CopyFiles(Models("tokenizers", "bert"), "tokenizer.json", "tokenizer_config.json"), "tokenizer.json", FileKind.Json, 300, LoadTokenizer),
+        new("tokenizer_config.json wordpiece", CopyFiles(Models("tokenizers", "bert"), "vocab.txt", "tokenizer_config.json"), "tokenizer_config.json", FileKind.Json, 120, LoadTokenizer),
+        new("ONNX import", CopyFiles(Models("bert", "onnx"), "model.onnx", "vocab.txt"), "model.onnx", FileKind.Binary, 200, ImportGraph),
+        new("task CSV", FormatTask("train.csv", "test.csv", Formats("rfc4180.csv")), "TC/news/train.csv", FileKind.Lines, 250, dir => TaskCatalog.Open(dir).Load("news")),
+        new("task Parquet", FormatTask("train.parquet", "test.parquet", Formats("classlabel.parquet"), Formats("strings.parquet")), "TC/news/train.parquet", FileKind.Binary, 200, dir => TaskCatalog.Open(dir).Load("news")),
+        new("task JSON Lines by path", ClassIdLines, "news-train.jsonl", FileKind.Lines, 200, LoadTaskByPath),
     ];
 
     public static TheoryData<string> Loaders => [.. Targets.Select(t => t.Name)];
@@ -96,6 +106,53 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output)
     }
 
     private static string Models(params string[] parts) => RepoFiles.Path(["tests", "Migu.Models.Tests", "Fixtures", .. parts]);
+
+    private static string Formats(string file) => RepoFiles.Path("tests", "Migu.Continual.Tests", "Fixtures", "formats", file);
+
+    /// <summary>A data root with task news: its train split from <paramref name="train"/> and test split from <paramref name="test"/> (the same file when not given), no labels.json.</summary>
+    private static Action<string> FormatTask(string trainName, string testName, string train, string? test = null) => dir =>
+    {
+        string task = Path.Combine(dir, "TC", "news");
+        Directory.CreateDirectory(task);
+        File.Copy(train, Path.Combine(task, trainName));
+        File.Copy(test ?? train, Path.Combine(task, testName));
+    };
+
+    /// <summary>A task named by its file, as hfdata reads one: news-train.jsonl with "text" and class ids, news-test.jsonl, news-labels.json naming the ids.</summary>
+    private static void ClassIdLines(string dir)
+    {
+        string source = RepoFiles.Path("src", "Migu.Continual", "Data", "Demo", "TC", "agnews");
+        File.Copy(Path.Combine(source, "labels.json"), Path.Combine(dir, "news-labels.json"));
+        using JsonDocument labels = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(source, "labels.json")));
+        List<string> names = [.. labels.RootElement.EnumerateArray().Select(l => l.GetString()!)];
+        using JsonDocument items = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(source, "test.json")));
+        var lines = new StringBuilder();
+        foreach (JsonElement item in items.RootElement.EnumerateArray().Take(40))
+        {
+            string line = JsonSerializer.Serialize(new { text = item.GetProperty("sentence").GetString(), label = names.IndexOf(item.GetProperty("label").GetString()!) });
+            lines.Append(line).Append('\n');
+        }
+
+        File.WriteAllText(Path.Combine(dir, "news-train.jsonl"), lines.ToString());
+        File.WriteAllText(Path.Combine(dir, "news-test.jsonl"), lines.ToString());
+    }
+
+    private static void LoadTaskByPath(string dir) =>
+        TaskCatalog.Embedded(new DataSettings { TextField = "text" }).Load(Path.Combine(dir, "news-train.jsonl"));
+
+    /// <summary>A classifier on the encoder (FromEncoder checks the config against the weights before it builds anything).</summary>
+    private static void LoadBertClassifier(string dir)
+    {
+        using var model = Migu.Models.Bert.BertForSequenceClassification.FromEncoder(dir, ["a", "b"]);
+    }
+
+    /// <summary>The import of a graph and its vocabulary into a checkpoint directory, loaded back.</summary>
+    private static void ImportGraph(string dir)
+    {
+        string output = Path.Combine(dir, "imported");
+        Migu.Models.Import.EncoderImport.FromGraph(File.ReadAllBytes(Path.Combine(dir, "model.onnx")), File.ReadAllBytes(Path.Combine(dir, "vocab.txt")), output, "model.onnx");
+        using LanguageModel model = ModelLoader.Load(output);
+    }
 
     private static Action<string> CopyDir(string source) =>
         dir => CopyFiles(source, [.. Directory.GetFiles(source).Select(Path.GetFileName)!])(dir);

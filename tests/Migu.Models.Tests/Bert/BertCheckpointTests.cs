@@ -71,9 +71,16 @@ public sealed class BertCheckpointTests : IDisposable
 
         string unexpected = Path.Combine(temp, "unexpected");
         CopyConfig("classifier", unexpected);
-        StateDictFiles.Save(unexpected, new Dictionary<string, Tensor>(state) { ["bert.encoder.layer.9.output.dense.bias"] = zeros(4) });
-        Assert.Contains("unexpected key 'bert.encoder.layer.9.output.dense.bias'",
+        StateDictFiles.Save(unexpected, new Dictionary<string, Tensor>(state) { ["bert.embeddings.extra.bias"] = zeros(4) });
+        Assert.Contains("unexpected key 'bert.embeddings.extra.bias'",
             Assert.Throws<CheckpointException>(() => ModelLoader.Load(unexpected)).Message);
+
+        // A block the config does not count is named by the layer check, before the model is built.
+        string extraBlock = Path.Combine(temp, "extra-block");
+        CopyConfig("classifier", extraBlock);
+        StateDictFiles.Save(extraBlock, new Dictionary<string, Tensor>(state) { ["bert.encoder.layer.9.output.dense.bias"] = zeros(4) });
+        Assert.EndsWith("'num_hidden_layers' is 2 but " + Path.Combine(extraBlock, "model.safetensors") + " has 3, numbered 0 to 9 under 'bert.encoder.layer.'",
+            Assert.Throws<CheckpointException>(() => ModelLoader.Load(extraBlock)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,6 +103,47 @@ public sealed class BertCheckpointTests : IDisposable
         foreach (var (name, p) in fromMlm.Bert.named_parameters().Where(p => !p.name.StartsWith("pooler.", StringComparison.Ordinal)))
         {
             Assert.True(RobertaFixtures.Same(mlmWeights["bert." + name], p), name);
+        }
+    }
+
+    [Theory]
+    [InlineData("encoder", "vocab_size", 1L << 40, "'vocab_size' is 1099511627776, more than 16777216")]
+    [InlineData("mlm", "num_hidden_layers", 1L << 40, "'num_hidden_layers' is 1099511627776, more than 1024")]
+    [InlineData("encoder", "hidden_size", 36, "'hidden_size' is 36 but ")]
+    [InlineData("mlm", "max_position_embeddings", 1000, "'max_position_embeddings' is 1000 but ")]
+    public void A_classifier_from_an_encoder_is_refused_by_key_before_the_model_is_allocated(string fixture, string key, long value, string expected)
+    {
+        // 2^40 vocabulary rows reached libtorch's allocator; a wrong width reached the binder only after the model was built.
+        string model = Path.Combine(temp, fixture);
+        Directory.CreateDirectory(model);
+        File.Copy(Path.Combine(BertParityTests.Root, fixture, "model.safetensors"), Path.Combine(model, "model.safetensors"));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(BertParityTests.Root, fixture, "config.json")))!.AsObject();
+        config[key] = value;
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+
+        var e = Assert.Throws<CheckpointException>(() => BertForSequenceClassification.FromEncoder(model, ["x", "y"]));
+
+        Assert.StartsWith(Path.Combine(model, "config.json") + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("mlm", ClassifierPooling.Pooler)]
+    [InlineData("encoder", ClassifierPooling.Mean)]
+    public void The_checks_before_building_a_classifier_leave_the_random_generator_where_it_was(string fixture, ClassifierPooling pooling)
+    {
+        // The new head (and a pooler the checkpoint lacks) must get the weights a plain construction after the same seed gets.
+        string directory = Path.Combine(BertParityTests.Root, fixture);
+        torch.manual_seed(11);
+        using var loaded = BertForSequenceClassification.FromEncoder(directory, ["x", "y"], pooling);
+        BertConfig config = loaded.Config;
+        torch.manual_seed(11);
+        using var fresh = new BertForSequenceClassification(config);
+
+        var expected = fresh.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in loaded.named_parameters().Where(p => p.name.StartsWith("classifier.", StringComparison.Ordinal) || p.name.StartsWith("bert.pooler.", StringComparison.Ordinal)))
+        {
+            Assert.True(RobertaFixtures.Same(expected[name], p), name);
         }
     }
 

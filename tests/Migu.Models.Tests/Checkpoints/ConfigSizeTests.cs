@@ -29,6 +29,10 @@ public sealed class ConfigSizeTests : IDisposable
         { "llama/llama_gqa", "vocab_size", 1L << 40, "'vocab_size' is 1099511627776, more than 16777216" },
         { "llama/llama_gqa", "max_position_embeddings", 1L << 40, "'max_position_embeddings' is 1099511627776" },
         { "llama/llama_gqa", "num_hidden_layers", 1L << 40, "'num_hidden_layers' is 1099511627776, more than 1024" },
+        { "bert/mlm", "vocab_size", 1L << 40, "'vocab_size' is 1099511627776, more than 16777216" },
+        { "bert/encoder", "intermediate_size", 1L << 40, "'intermediate_size' is 1099511627776, more than 1048576" },
+        { "bert/classifier", "type_vocab_size", 1L << 40, "'type_vocab_size' is 1099511627776, more than 16777216" },
+        { "bert/classifier_mean", "num_hidden_layers", 1L << 40, "'num_hidden_layers' is 1099511627776, more than 1024" },
 
         // Within the bounds but not what the checkpoint holds: refused from the safetensors header.
         { "t5/v10", "vocab_size", 1000, "'vocab_size' is 1000 but " },
@@ -52,6 +56,14 @@ public sealed class ConfigSizeTests : IDisposable
         { "llama/llama_gqa", "num_key_value_heads", 4, "'num_key_value_heads × head_dim' is 32 but " },
         { "llama/llama_gqa", "head_dim", 16, "'num_attention_heads × head_dim' is 64 but " },
         { "llama/llama_gqa", "num_hidden_layers", 3, "'num_hidden_layers' is 3 but " },
+        { "bert/encoder", "vocab_size", 4096, "'vocab_size' is 4096 but " },
+        { "bert/encoder", "hidden_size", 36, "'hidden_size' is 36 but " },
+        { "bert/encoder", "max_position_embeddings", 41, "'max_position_embeddings' is 41 but " },
+        { "bert/encoder", "num_hidden_layers", 3, "'num_hidden_layers' is 3 but " },
+        { "bert/mlm", "vocab_size", 4096, "'vocab_size' is 4096 but " },
+        { "bert/mlm", "intermediate_size", 65, "'intermediate_size' is 65 but " },
+        { "bert/classifier", "type_vocab_size", 3, "'type_vocab_size' is 3 but " },
+        { "bert/classifier_mean", "num_hidden_layers", 1, "'num_hidden_layers' is 1 but " },
     };
 
     [Theory]
@@ -78,6 +90,10 @@ public sealed class ConfigSizeTests : IDisposable
         { "llama/llama_gqa", "rms_norm_eps", 0, "'rms_norm_eps' must be a finite number > 0 within fp32's range, got 0" },
         { "llama/llama_gqa", "rope_parameters.rope_theta", 1e308, "'rope_theta' must be a finite number > 0 within fp32's range, got 1E+308" },
         { "llama/llama_gqa", "attention_dropout", 2, "'attention_dropout' must be a probability in [0, 1], got 2" },
+        { "bert/encoder", "initializer_range", -1, "'initializer_range' must be a finite number ≥ 0 within fp32's range, got -1" },
+        { "bert/mlm", "attention_probs_dropout_prob", 1.5, "'attention_probs_dropout_prob' must be a probability in [0, 1], got 1.5" },
+        { "bert/classifier", "classifier_dropout", -0.5, "'classifier_dropout' must be a probability in [0, 1], got -0.5" },
+        { "bert/classifier_mean", "layer_norm_eps", 1e39, "'layer_norm_eps' must be a finite number > 0 within fp32's range, got 1E+39" },
     };
 
     [Theory]
@@ -157,7 +173,7 @@ public sealed class ConfigSizeTests : IDisposable
     [Fact]
     public void The_fixtures_themselves_still_load()
     {
-        foreach (string fixture in new[] { "t5/v10", "t5/v11", "roberta/mlm", "roberta/classifier", "llama/llama_gqa", "llama/llama_tied_llama3" })
+        foreach (string fixture in new[] { "t5/v10", "t5/v11", "roberta/mlm", "roberta/classifier", "llama/llama_gqa", "llama/llama_tied_llama3", "bert/encoder", "bert/mlm", "bert/classifier", "bert/classifier_mean" })
         {
             using LanguageModel model = ModelLoader.Load(Path.Combine(Fixtures, fixture));
         }

@@ -59,6 +59,65 @@ public sealed class TokenizerFileErrorTests : IDisposable
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    public static TheoryData<string, string?, string> WordPieceJsonEdits => new()
+    {
+        // A JSON path into bert/tokenizer.json (a WordPiece model), the raw JSON put there (null: removed), the message.
+        { "model.vocab", "[]", "model.vocab must be an object of token → id, found a list" },
+        { "model.vocab", null, "model has no \"vocab\"" },
+        { "model.vocab.hello", "\"x\"", "the id of vocabulary token 'hello' must be a token id (an integer from 0 to 16777215), found a string" },
+        { "model.vocab.hello", "1e10", "the id of vocabulary token 'hello' must be a token id (an integer from 0 to 16777215), found the number 1e10" },
+        { "model.unk_token", "5", "model.unk_token must be a string, found the number 5" },
+        { "model.continuing_subword_prefix", "[]", "model.continuing_subword_prefix must be a string, found a list" },
+        { "model.max_input_chars_per_word", "1.5", "model.max_input_chars_per_word must be an integer from 0 to 2147483647, found the number 1.5" },
+        { "model.max_input_chars_per_word", "-1", "model.max_input_chars_per_word must be an integer from 0 to 2147483647, found the number -1" },
+        { "normalizer.type", "3", "normalizer.type must be a string, found the number 3" },
+        { "normalizer", "{\"lowercase\": true}", "normalizer has no \"type\"" },
+        { "pre_tokenizer", "{}", "pre_tokenizer has no \"type\"" },
+        { "pre_tokenizer.type", "false", "pre_tokenizer.type must be a string, found false" },
+        { "added_tokens[2].content", "null", "added_tokens[2].content must be a string, found null" },
+        { "post_processor.single[0]", "{\"SpecialToken\": {\"id\": \"[MASK]\", \"type_id\": 0}}", "post_processor names special token '[MASK]' that it does not define" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WordPieceJsonEdits))]
+    public void A_wordpiece_tokenizer_json_of_the_wrong_shape_is_one_user_error_naming_the_place(string path, string? value, string expected)
+    {
+        // Before: InvalidOperationException, KeyNotFoundException or FormatException from JsonElement's getters,
+        // or (a negative word length) a tokenizer that turned every word into [UNK].
+        string dir = Copy("bert", "tokenizer.json", "tokenizer_config.json");
+        Edit(Path.Combine(dir, "tokenizer.json"), path, value);
+
+        var e = Assert.ThrowsAny<MiguUserException>(() => TokenizerLoader.Load(dir));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(dir, "tokenizer.json") + ": ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_vocab_txt_that_is_not_utf8_is_refused_naming_the_line()
+    {
+        // Before: read with replacement characters, so the damaged token silently became another.
+        string dir = Copy("bert", "vocab.txt", "tokenizer_config.json");
+        string vocab = Path.Combine(dir, "vocab.txt");
+        byte[] bytes = File.ReadAllBytes(vocab);
+        bytes[Array.IndexOf(bytes, (byte)'!')] = 0xC3; // a lead byte followed by a newline: line 6
+        File.WriteAllBytes(vocab, bytes);
+
+        var e = Assert.ThrowsAny<MiguUserException>(() => TokenizerLoader.Load(dir));
+        Assert.Equal($"{vocab}: line 6 is not valid UTF-8 text.", e.Message);
+    }
+
+    [Fact]
+    public void The_wordpiece_fixture_loads_from_both_files_to_the_same_ids()
+    {
+        ITextTokenizer fromJson = TokenizerLoader.Load(Copy("bert", "tokenizer.json", "tokenizer_config.json"));
+        ITextTokenizer fromVocab = TokenizerLoader.Load(Copy("bert", "vocab.txt", "tokenizer_config.json"));
+        const string Text = "Hello world, the unaffable héllo 123 日本 zzz?";
+        Assert.Equal(fromVocab.Encode(Text), fromJson.Encode(Text));
+        Assert.Equal("hello world, the unaffable hello 日 本 zzz?", fromJson.Decode(fromJson.Encode(Text))); // 123 has no pieces: [UNK]
+    }
+
     [Fact]
     public void A_tokenizer_json_that_is_not_an_object_is_refused()
     {

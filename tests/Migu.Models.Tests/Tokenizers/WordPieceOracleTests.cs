@@ -78,6 +78,19 @@ public sealed class WordPieceOracleTests(MiniLmPackage minilm) : IDisposable
     }
 
     [Fact]
+    public void The_committed_wordpiece_fixture_reads_in_hugging_face_tokenizers_to_our_ids()
+    {
+        // Fixtures/tokenizers/bert (tools/make_wordpiece_fixture.py), which the loader fuzz test mutates: written by a script, read by both.
+        string fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "tokenizers", "bert");
+        using var oracle = new HfTokenizer(Path.Combine(fixture, "tokenizer.json"));
+        ITextTokenizer ours = TokenizerLoader.Load(fixture);
+        foreach (string text in HardStrings.Cast<object[]>().Select(row => (string)row[0]).Append("Hello world, the unaffable héllo 123 日本 zzz?"))
+        {
+            Assert.Equal(Ids(oracle, text), ours.Encode(text).ToArray());
+        }
+    }
+
+    [Fact]
     public void Decoding_joins_continuations_and_skips_special_tokens()
     {
         WordPieceTokenizer ours = FromVocab();
