@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using Migu.Cli.Run;
 using Migu.Core;
 using Spectre.Console;
@@ -31,15 +30,7 @@ internal static class CliErrors
                 "Boolean" => "true or false",
                 string other => other,
             }));
-        // Hugging Face's scripts are often written with underscores (--learning_rate); its parser takes dashes
-        // too, ours only those. Such a token is unmatched, or taken for a command's argument (run's RECIPE).
-        var options = parse.CommandResult.Command.Options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        if (parse.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal)
-            && options.Contains(t.Value.Replace('_', '-'))) is { } underscored)
-        {
-            message = $"'{underscored.Value}' is not a flag: flags are written with dashes ({underscored.Value.Replace('_', '-')})";
-        }
-
+        message = RecipeFlags.HintFor(parse) ?? message;
         string command = parse.CommandResult.Command is RootCommand ? "migu" : $"migu {parse.CommandResult.Command.Name}";
         return $"{message} (see {command} --help)";
     }

@@ -38,6 +38,13 @@ public sealed class OptionAttribute(string help) : Attribute
     /// </summary>
     public string[] Aliases { get; init; } = [];
 
+    /// <summary>
+    /// Hugging Face Trainer's names of a like setting whose meaning differs (<c>--per-device-train-batch-size</c>
+    /// for <c>--batch</c>, which is global): no alias, but a command line that gives one is pointed to this
+    /// flag and its help, which says how they differ.
+    /// </summary>
+    public string[] Unlike { get; init; } = [];
+
     /// <summary>Which commands offer the flag.</summary>
     public OptionScopes Scopes { get; init; } = OptionScopes.Run;
 

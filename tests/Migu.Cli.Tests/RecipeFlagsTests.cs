@@ -54,6 +54,9 @@ public sealed class RecipeFlagsTests
     [InlineData(new[] { "--lr", "0.001", "--learning-rate", "0.002" }, "--lr 0.001 and --learning-rate 0.002 both set training.lr: give one of them")]
     [InlineData(new[] { "--bf16", "--dtype", "fp32" }, "--dtype fp32 and --bf16 both set training.dtype: give one of them")]
     [InlineData(new[] { "--learning_rate", "0.1" }, "'--learning_rate' is not a flag: flags are written with dashes (--learning-rate)")]
+    [InlineData(new[] { "--per_device_train_batch_size", "4" }, "'--per_device_train_batch_size' is not a flag; --batch is the nearest, but differs: Examples per optimizer step over all ranks")]
+    [InlineData(new[] { "--per-device-train-batch-size", "4" }, "'--per-device-train-batch-size' is not a flag; --batch is the nearest, but differs: Examples per optimizer step over all ranks")]
+    [InlineData(new[] { "--lr-scheduler-type", "linear" }, "'--lr-scheduler-type' is not a flag; --schedule is the nearest, but differs: Learning-rate schedule within a task")]
     public void A_bad_flag_value_is_one_line_naming_the_flag(string[] flag, string message)
     {
         var (code, _, stderr) = MiguProcess.Run(["run", "--dump-recipe", .. flag]);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Migu.Continual.Recipes;
 using Migu.Core;
 
@@ -76,6 +77,33 @@ internal sealed class RecipeFlags
         }
 
         return RecipeOptions.ApplyFlags(recipe, given);
+    }
+
+    /// <summary>
+    /// What to say of a flag the parser did not know that a Hugging Face user may write: its underscore
+    /// spelling of one of the command's flags (<c>--learning_rate</c>; HF's parser takes both spellings,
+    /// ours dashes), or its name of a like setting whose meaning differs (<c>--per-device-train-batch-size</c>:
+    /// <c>--batch</c> and how they differ). Such a token is unmatched, or taken for the command's argument
+    /// (run's RECIPE). Null when the command line has none.
+    /// </summary>
+    public static string? HintFor(ParseResult parse)
+    {
+        var options = parse.CommandResult.Command.Options.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string token in parse.Tokens.Where(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal)).Select(t => t.Value))
+        {
+            string dashed = token.Replace('_', '-');
+            if (dashed != token && options.Contains(dashed))
+            {
+                return $"'{token}' is not a flag: flags are written with dashes ({dashed})";
+            }
+
+            if (RecipeOptions.All.FirstOrDefault(o => o.Declaration.Unlike.Contains(dashed) && options.Contains(o.Flag!)) is { } like)
+            {
+                return $"'{token}' is not a flag; {like.Flag} is the nearest, but differs: {like.Help}";
+            }
+        }
+
+        return null;
     }
 
     private static Flag Make(Type type, string name, string help, object? fallback, bool required, bool hidden = false) => type switch

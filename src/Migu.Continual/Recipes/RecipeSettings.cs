@@ -67,7 +67,7 @@ public sealed record TrainingSettings
     [Option("Learning rate (a schedule's peak)", Flag = "--lr", Aliases = ["--learning-rate"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public double Lr { get; init; } = 1e-4;
 
-    [Option("Examples per optimizer step over all ranks and micro-batches, so not Hugging Face's --per-device-train-batch-size: this is that × --gradient-accumulation-steps × ranks", Flag = "--batch", Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
+    [Option("Examples per optimizer step over all ranks and micro-batches, so not Hugging Face's --per-device-train-batch-size: this is that × --gradient-accumulation-steps × ranks", Flag = "--batch", Unlike = ["--per-device-train-batch-size"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public int Batch { get; init; } = 8;
 
     [Option("Micro-batches per optimizer step; the batch is divided among them (Hugging Face multiplies its per-device batch by them instead)", Flag = "--grad-accum", Aliases = ["--gradient-accumulation-steps"])]
@@ -85,16 +85,16 @@ public sealed record TrainingSettings
     [Option("AdamW ε", Flag = "--adam-epsilon")]
     public double Eps { get; init; } = 1e-8;
 
-    [Option("Learning-rate schedule within a task, after the warm-up: constant, linear or cosine (Hugging Face's --lr-scheduler-type, but its constant skips the warm-up: ours is its constant_with_warmup)", Flag = "--schedule")]
+    [Option("Learning-rate schedule within a task, after the warm-up: constant, linear or cosine (Hugging Face's --lr-scheduler-type, but its constant skips the warm-up: ours is its constant_with_warmup)", Flag = "--schedule", Unlike = ["--lr-scheduler-type"])]
     public LrSchedule Schedule { get; init; } = LrSchedule.Constant;
 
-    [Option("Linear warm-up over this fraction of each task's steps (transformers 5 takes it as --warmup-steps F, F < 1)", Flag = "--warmup", Aliases = ["--warmup-ratio"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
+    [Option("Linear warm-up over this fraction of each task's steps (transformers 5 takes it as --warmup-steps F, F < 1)", Flag = "--warmup", Aliases = ["--warmup-ratio"], Unlike = ["--warmup-steps"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public double WarmupRatio { get; init; }
 
     [Option("Gradient-norm clipping (0 = off)", Flag = "--clip", Aliases = ["--max-grad-norm"])]
     public double ClipNorm { get; init; } = 1.0;
 
-    [Option("fp32, bf16 (CUDA: bf16 weights, fp32 master weights) or auto (bf16 on CUDA, fp32 on the CPU)", Flag = "--dtype")]
+    [Option("fp32, bf16 (CUDA: bf16 weights, fp32 master weights) or auto (bf16 on CUDA, fp32 on the CPU)", Flag = "--dtype", Unlike = ["--fp16"])]
     [Shorthand("--bf16", "bf16", "fp32")]
     public TrainingDtype Dtype { get; init; } = TrainingDtype.Auto;
 

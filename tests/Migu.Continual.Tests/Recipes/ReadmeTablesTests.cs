@@ -41,6 +41,7 @@ public sealed partial class ReadmeTablesTests
     {
         var flags = RecipeOptions.All.SelectMany(o => o.Names).ToList(); // aliases and shorthands too
         Assert.Equal(flags.Distinct(StringComparer.Ordinal).Count(), flags.Count);
+        Assert.Empty(RecipeOptions.All.SelectMany(o => o.Declaration.Unlike).Intersect(flags)); // a name that differs is never also an alias
         Assert.All(RecipeOptions.All, o => Assert.False(string.IsNullOrWhiteSpace(o.Help), o.Key));
         Assert.Contains("--lr", flags);
         Assert.Contains("migu.threshold", RecipeOptions.All.Select(o => o.Key));
