@@ -30,6 +30,7 @@ internal static class CliErrors
                 "Boolean" => "true or false",
                 string other => other,
             }));
+        message = RecipeFlags.HintFor(parse) ?? message;
         string command = parse.CommandResult.Command is RootCommand ? "migu" : $"migu {parse.CommandResult.Command.Name}";
         return $"{message} (see {command} --help)";
     }

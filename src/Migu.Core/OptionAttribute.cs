@@ -31,6 +31,20 @@ public sealed class OptionAttribute(string help) : Attribute
     /// <summary>The flag (<c>--lr</c>); null for a setting only a recipe file can change.</summary>
     public string? Flag { get; init; }
 
+    /// <summary>
+    /// Other names of the flag, taking the same value for the same setting: Hugging Face Trainer's
+    /// names where the meaning is the same (<c>--learning-rate</c> for <c>--lr</c>). Listed in the
+    /// flag's help and the README; a command line that gives two of them different values is refused.
+    /// </summary>
+    public string[] Aliases { get; init; } = [];
+
+    /// <summary>
+    /// Hugging Face Trainer's names of a like setting whose meaning differs (<c>--per-device-train-batch-size</c>
+    /// for <c>--batch</c>, which is global): no alias, but a command line that gives one is pointed to this
+    /// flag and its help, which says how they differ.
+    /// </summary>
+    public string[] Unlike { get; init; } = [];
+
     /// <summary>Which commands offer the flag.</summary>
     public OptionScopes Scopes { get; init; } = OptionScopes.Run;
 
@@ -48,4 +62,23 @@ public sealed class OptionAttribute(string help) : Attribute
 
     /// <summary>How the flag's value is named in usage text (<c>T</c>).</summary>
     public string? ValueName { get; init; }
+}
+
+/// <summary>
+/// A flag that stands for one value of a setting, as Hugging Face's boolean switches do for what is one
+/// named setting here: <c>--bf16</c> is <c>--dtype bf16</c> and <c>--bf16 false</c> is <c>--dtype fp32</c>.
+/// It sits beside the setting's <see cref="OptionAttribute"/>, which must have a flag, and offers it
+/// in the same commands; giving it with the flag and another value is refused.
+/// </summary>
+/// <param name="flag">The switch (<c>--bf16</c>).</param>
+/// <param name="on">The value it stands for, as the setting's flag takes it (<c>bf16</c>).</param>
+/// <param name="off">The value <c>FLAG false</c> stands for (<c>fp32</c>).</param>
+[AttributeUsage(AttributeTargets.Property, AllowMultiple = true)]
+public sealed class ShorthandAttribute(string flag, string on, string off) : Attribute
+{
+    public string Flag { get; } = flag;
+
+    public string On { get; } = on;
+
+    public string Off { get; } = off;
 }

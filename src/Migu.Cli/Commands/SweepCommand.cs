@@ -13,8 +13,9 @@ namespace Migu.Cli.Commands;
 /// <c>migu sweep RECIPE.json --grid migu=0,0.3,0.7 --seeds 42,1024 --out DIR</c>: every grid point ×
 /// seed as its own run (DIR/migu=0.3/seed=42, …), one after another; finished runs are skipped and
 /// an interrupted one resumes, so re-running the command continues the sweep. Then a report of all.
-/// A grid key is any <c>migu run</c> flag without its dashes (migu, lr, method, migu-mode, epochs, …);
-/// <c>migu=0</c> means MIGU off, the baseline of a threshold sweep.
+/// A grid key is any <c>migu run</c> flag without its dashes (migu, lr, method, migu-mode, epochs, …),
+/// an alias (learning-rate) or a shorthand (bf16=true,false); <c>migu=0</c> means MIGU off, the
+/// baseline of a threshold sweep.
 /// </summary>
 internal static class SweepCommand
 {
@@ -33,7 +34,7 @@ internal static class SweepCommand
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
             Recipe baseRecipe = flags.Apply(parse, parse.GetValue(recipeFile) is string path ? RecipeJson.Load(path) : new Recipe());
-            var axes = parse.GetValue(grid)!.Select(ParseAxis).ToList();
+            var axes = ParseGrid(parse.GetValue(grid)!);
             long[] seedList = [.. parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSeed)];
             string root = parse.GetValue(output)!;
             var points = Product(axes);
@@ -65,6 +66,22 @@ internal static class SweepCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The grid's axes, one per --grid. Two keys for one setting (lr and learning-rate, dtype and bf16,
+    /// or one key twice) are refused: the later would silently override the earlier at every point.
+    /// </summary>
+    internal static List<(string Key, string[] Values)> ParseGrid(IEnumerable<string> texts)
+    {
+        var axes = texts.Select(ParseAxis).ToList();
+        foreach (var sameSetting in axes.GroupBy(a => RecipeOptions.Named("--" + a.Key)?.Key ?? a.Key).Where(g => g.Count() > 1))
+        {
+            string[] keys = [.. sameSetting.Select(a => a.Key)];
+            throw new MiguUserException($"--grid: {keys[0]} and {keys[1]} both set {sameSetting.Key}; give one grid key per setting");
+        }
+
+        return axes;
     }
 
     /// <summary>"migu=0,0.3" → ("migu", ["0", "0.3"]).</summary>
@@ -102,8 +119,8 @@ internal static class SweepCommand
         return points;
     }
 
-    /// <summary>The recipe a grid point means: its key=value pairs read as `migu run` flags on top of the base recipe.</summary>
-    private static Recipe ApplyPoint(Recipe baseRecipe, List<KeyValuePair<string, string>> point)
+    /// <summary>The recipe a grid point means: its key=value pairs read as `migu run` flags (aliases and shorthands too) on top of the base recipe.</summary>
+    internal static Recipe ApplyPoint(Recipe baseRecipe, List<KeyValuePair<string, string>> point)
     {
         var flags = new RecipeFlags();
         var probe = new Command("point");

@@ -16,7 +16,7 @@ public sealed record PretrainSettings
     [Option("Tokens per packed sequence (span corruption: before corruption)", Flag = "--seq-len", Scopes = OptionScopes.Pretrain)]
     public int SeqLen { get; init; } = 128;
 
-    [Option("Optimizer steps per domain (absent: training.epochs passes over it)", Flag = "--steps", Scopes = OptionScopes.Pretrain)]
+    [Option("Optimizer steps per domain (absent: training.epochs passes over it)", Flag = "--steps", Aliases = ["--max-steps"], Scopes = OptionScopes.Pretrain)]
     public int? Steps { get; init; }
 
     [Option("Masked LM: the fraction of (non-special) tokens chosen in each sequence")]

@@ -67,7 +67,8 @@ public sealed record Recipe
     public long Seed { get; init; } = 42;
 
     // Not part of a run's identity: a run may resume on another device.
-    [Option("cpu, cuda, cuda:N or auto", Flag = "--device", Scopes = OptionScopes.Run | OptionScopes.Eval | OptionScopes.Pretrain)]
+    [Option("cpu, cuda, cuda:N or auto (CUDA when there is one)", Flag = "--device", Scopes = OptionScopes.Run | OptionScopes.Eval | OptionScopes.Pretrain)]
+    [Shorthand("--use-cpu", "cpu", "auto")]
     public string Device { get; init; } = "cpu";
 
     /// <summary>

@@ -20,6 +20,11 @@ public sealed class RecipeOption
         Property = property;
         Declaration = declaration;
         Section = section;
+        Shorthands = [.. property.GetCustomAttributes<ShorthandAttribute>()];
+        if (Flag is null && (Aliases.Count > 0 || Shorthands.Count > 0))
+        {
+            throw new InvalidOperationException($"{Key}: aliases and shorthands need the setting to have a flag");
+        }
     }
 
     /// <summary>The recipe key, dotted (<c>training.lr</c>, <c>migu.threshold</c>, <c>seed</c>).</summary>
@@ -29,6 +34,25 @@ public sealed class RecipeOption
     public string? Flag => Declaration.Flag;
 
     public string Help => Declaration.Help;
+
+    /// <summary>The flag's other names (<c>--learning-rate</c> for <c>--lr</c>): same value, same setting.</summary>
+    public IReadOnlyList<string> Aliases => Declaration.Aliases;
+
+    /// <summary>Switches that stand for one value of the setting (<c>--bf16</c> for <c>--dtype bf16</c>).</summary>
+    public IReadOnlyList<ShorthandAttribute> Shorthands { get; }
+
+    /// <summary>Every name the setting answers to on a command line: its flag, aliases and shorthands; none without a flag.</summary>
+    public IEnumerable<string> Names => Flag is null ? [] : [Flag, .. Aliases, .. Shorthands.Select(s => s.Flag)];
+
+    /// <summary>What the shorthands stand for ("--bf16: bf16, --bf16 false: fp32"); null when there are none.</summary>
+    public string? ShorthandHelp => Shorthands.Count == 0 ? null : string.Join("; ", Shorthands.Select(s => $"{s.Flag}: {s.On}, {s.Flag} false: {s.Off}"));
+
+    /// <summary>
+    /// The help with the flag's other names, as <c>--help</c> lists it, in brackets as the parser adds
+    /// the default: "Learning rate [also --learning-rate]", "fp32, bf16 … [--bf16: bf16, --bf16 false: fp32]".
+    /// </summary>
+    public string HelpWithNames =>
+        Help + (Aliases.Count > 0 ? $" [also {string.Join(", ", Aliases)}]" : string.Empty) + (ShorthandHelp is string shorthands ? $" [{shorthands}]" : string.Empty);
 
     public OptionAttribute Declaration { get; }
 
@@ -87,27 +111,69 @@ public static class RecipeOptions
     public static IEnumerable<RecipeOption> Flags(OptionScopes scope) =>
         All.Where(o => o.Flag is not null && o.Declaration.Scopes.HasFlag(scope));
 
+    /// <summary>The setting that <paramref name="name"/> (a flag, an alias or a shorthand) sets; null when none.</summary>
+    public static RecipeOption? Named(string name) => All.FirstOrDefault(o => o.Names.Contains(name, StringComparer.Ordinal));
+
     /// <summary>
     /// The recipe that <paramref name="values"/> (flag values, typed as <see cref="RecipeOption.FlagType"/>)
     /// make of <paramref name="recipe"/>; settings not given stay as they are. A section switch
     /// (<c>--migu T</c>, <c>--migu off</c>) applies first; the section's other flags need it on.
+    /// A setting given twice with different values is refused.
     /// </summary>
     public static Recipe Apply(Recipe recipe, IEnumerable<(RecipeOption Option, object Value)> values)
     {
-        ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(values);
-        var given = values.ToList();
+        return Apply(recipe, values.Select(v => new Given(v.Option, v.Option.Flag ?? v.Option.Key, v.Value, Shown(v.Option.Flag ?? v.Option.Key, v.Value))));
+    }
+
+    /// <summary>
+    /// The recipe that flags given by name make of <paramref name="recipe"/>, as <see cref="Apply(Recipe, IEnumerable{ValueTuple{RecipeOption, object}})"/>
+    /// does: a name is a flag, one of its aliases (<c>--learning-rate</c>, typed as the flag) or a shorthand
+    /// (<c>--bf16</c>, whose value is true or false). One setting given under two names with different
+    /// values (<c>--lr 1e-3 --learning-rate 2e-3</c>, <c>--dtype fp32 --bf16</c>) is refused, naming both.
+    /// </summary>
+    public static Recipe ApplyFlags(Recipe recipe, IEnumerable<(string Name, object Value)> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return Apply(recipe, values.Select(v =>
+        {
+            RecipeOption option = Named(v.Name) ?? throw new MiguUserException($"{v.Name} is not a recipe flag");
+            if (option.Shorthands.FirstOrDefault(s => s.Flag == v.Name) is not { } shorthand)
+            {
+                return new Given(option, v.Name, v.Value, Shown(v.Name, v.Value));
+            }
+
+            bool on = v.Value as bool? ?? throw new ArgumentException($"{v.Name} takes true or false, got {v.Value}", nameof(values));
+            return new Given(option, v.Name, on ? shorthand.On : shorthand.Off, on ? v.Name : $"{v.Name} false");
+        }));
+    }
+
+    private static Recipe Apply(Recipe recipe, IEnumerable<Given> values)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var given = new List<Given>();
+        foreach (var sameSetting in values.GroupBy(g => g.Option.Key))
+        {
+            var distinct = sameSetting.DistinctBy(g => Canonical(g)).ToList();
+            if (distinct.Count > 1)
+            {
+                throw new MiguUserException($"{distinct[0].Shown} and {distinct[1].Shown} both set {sameSetting.Key}: give one of them");
+            }
+
+            given.Add(distinct[0]);
+        }
+
         JsonObject root = JsonSerializer.SerializeToNode(recipe, RecipeJson.Options)!.AsObject();
-        foreach (var (option, value) in given.Where(g => g.Option.Declaration.Switches is not null))
+        foreach (var (option, _, value, _) in given.Where(g => g.Option.Declaration.Switches is not null))
         {
             Switch(root, option, (string)value);
         }
 
-        foreach (var (option, value) in given.Where(g => g.Option.Declaration.Switches is null))
+        foreach (var (option, name, value, _) in given.Where(g => g.Option.Declaration.Switches is null))
         {
             JsonObject section = SectionOf(root, option);
             string key = option.Path[^1];
-            section[key] = ToJson(option, value);
+            section[key] = ToJson(option, value, name);
             if (option.Declaration.Clears is string cleared)
             {
                 section.Remove(cleared);
@@ -233,10 +299,23 @@ public static class RecipeOptions
         return current;
     }
 
-    private static JsonNode? ToJson(RecipeOption option, object value)
+    /// <summary>What a given value makes of its setting, to compare two values given under different names.</summary>
+    private static string Canonical(Given given) =>
+        given.Option.Declaration.Switches is not null
+            ? ((string)given.Value).Trim().ToLowerInvariant()
+            : ToJson(given.Option, given.Value, given.Name)?.ToJsonString(OneLine) ?? "null";
+
+    /// <summary>A value as its name and the text a command line gives it ("--lr 0.001"), for messages.</summary>
+    private static string Shown(string name, object value) => value switch
+    {
+        bool b => $"{name} {(b ? "true" : "false")}",
+        IFormattable number => $"{name} {number.ToString(null, CultureInfo.InvariantCulture)}",
+        _ => $"{name} {value}",
+    };
+
+    private static JsonNode? ToJson(RecipeOption option, object value, string flag)
     {
         Type type = option.ValueType;
-        string flag = option.Flag ?? option.Key;
         if (option.Declaration.Negated)
         {
             value = !(bool)value;
@@ -273,6 +352,9 @@ public static class RecipeOptions
         string known = string.Join(", ", Enum.GetNames(type).Select(n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n)));
         throw new MiguUserException($"{flag}: '{text}' is not one of {known}");
     }
+
+    /// <summary>A flag value as given: the setting, the name it was given under, the value (a shorthand's already resolved) and how to show it.</summary>
+    private readonly record struct Given(RecipeOption Option, string Name, object Value, string Shown);
 
     /// <summary>"a, b and c".</summary>
     private static string Joined(IReadOnlyList<string> items) =>

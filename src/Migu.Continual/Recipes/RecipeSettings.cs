@@ -55,43 +55,47 @@ public sealed record EwcSettings
     public int FisherSamples { get; init; } = 256;
 }
 
-/// <summary>The optimiser and the loop; <see cref="TaskOverride"/> may change some per task.</summary>
+/// <summary>
+/// The optimiser and the loop; <see cref="TaskOverride"/> may change some per task. Aliases are Hugging
+/// Face Trainer's names where the meaning is the same; where it differs, the help says how.
+/// </summary>
 public sealed record TrainingSettings
 {
-    [Option("Epochs per task", Flag = "--epochs")]
+    [Option("Epochs per task", Flag = "--epochs", Aliases = ["--num-train-epochs"])]
     public int Epochs { get; init; } = 1;
 
-    [Option("Learning rate", Flag = "--lr", Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
+    [Option("Learning rate (a schedule's peak)", Flag = "--lr", Aliases = ["--learning-rate"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public double Lr { get; init; } = 1e-4;
 
-    [Option("Examples per optimizer step, over all ranks and micro-batches", Flag = "--batch", Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
+    [Option("Examples per optimizer step over all ranks and micro-batches, so not Hugging Face's --per-device-train-batch-size: this is that × --gradient-accumulation-steps × ranks", Flag = "--batch", Unlike = ["--per-device-train-batch-size"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public int Batch { get; init; } = 8;
 
-    [Option("Micro-batches per optimizer step (the batch is divided among them)", Flag = "--grad-accum")]
+    [Option("Micro-batches per optimizer step; the batch is divided among them (Hugging Face multiplies its per-device batch by them instead)", Flag = "--grad-accum", Aliases = ["--gradient-accumulation-steps"])]
     public int GradAccum { get; init; } = 1;
 
-    [Option("AdamW weight decay", Flag = "--weight-decay")]
+    [Option("AdamW weight decay, on every trained parameter (Hugging Face's Trainer spares biases and norm weights)", Flag = "--weight-decay")]
     public double WeightDecay { get; init; }
 
-    [Option("AdamW β1")]
+    [Option("AdamW β1", Flag = "--adam-beta1")]
     public double Beta1 { get; init; } = 0.9;
 
-    [Option("AdamW β2")]
+    [Option("AdamW β2", Flag = "--adam-beta2")]
     public double Beta2 { get; init; } = 0.999;
 
-    [Option("AdamW ε")]
+    [Option("AdamW ε", Flag = "--adam-epsilon")]
     public double Eps { get; init; } = 1e-8;
 
-    [Option("Learning-rate schedule within a task: constant, linear or cosine", Flag = "--schedule")]
+    [Option("Learning-rate schedule within a task, after the warm-up: constant, linear or cosine (Hugging Face's --lr-scheduler-type, but its constant skips the warm-up: ours is its constant_with_warmup)", Flag = "--schedule", Unlike = ["--lr-scheduler-type"])]
     public LrSchedule Schedule { get; init; } = LrSchedule.Constant;
 
-    [Option("Linear warm-up over this fraction of each task's steps", Flag = "--warmup", Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
+    [Option("Linear warm-up over this fraction of each task's steps (transformers 5 takes it as --warmup-steps F, F < 1)", Flag = "--warmup", Aliases = ["--warmup-ratio"], Unlike = ["--warmup-steps"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public double WarmupRatio { get; init; }
 
-    [Option("Gradient-norm clipping (0 = off)", Flag = "--clip")]
+    [Option("Gradient-norm clipping (0 = off)", Flag = "--clip", Aliases = ["--max-grad-norm"])]
     public double ClipNorm { get; init; } = 1.0;
 
-    [Option("fp32, bf16 (CUDA: bf16 weights, fp32 master weights) or auto (bf16 on CUDA, fp32 on the CPU)", Flag = "--dtype")]
+    [Option("fp32, bf16 (CUDA: bf16 weights, fp32 master weights) or auto (bf16 on CUDA, fp32 on the CPU)", Flag = "--dtype", Unlike = ["--fp16"])]
+    [Shorthand("--bf16", "bf16", "fp32")]
     public TrainingDtype Dtype { get; init; } = TrainingDtype.Auto;
 
     [Option("Keep the token embeddings fixed (ft, replay, ewc)", Flag = "--freeze-embeddings")]
@@ -156,7 +160,7 @@ public sealed record EvalSettings
     [Option("generate (greedy, exact match) or rank (the most likely label)", Flag = "--eval", Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public EvalMode Mode { get; init; } = EvalMode.Generate;
 
-    [Option("Sequences per evaluation batch", Flag = "--eval-batch", Scopes = OptionScopes.Run | OptionScopes.Eval)]
+    [Option("Sequences per evaluation batch on each device (rank scoring: one per prompt and label)", Flag = "--eval-batch", Aliases = ["--per-device-eval-batch-size"], Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public int Batch { get; init; } = 32;
 
     [Option("Tokens generated per answer at most")]

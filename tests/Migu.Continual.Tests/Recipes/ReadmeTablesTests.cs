@@ -39,8 +39,9 @@ public sealed partial class ReadmeTablesTests
     [Fact]
     public void Every_flag_is_declared_once_and_every_option_has_help()
     {
-        var flags = RecipeOptions.All.Where(o => o.Flag is not null).Select(o => o.Flag!).ToList();
+        var flags = RecipeOptions.All.SelectMany(o => o.Names).ToList(); // aliases and shorthands too
         Assert.Equal(flags.Distinct(StringComparer.Ordinal).Count(), flags.Count);
+        Assert.Empty(RecipeOptions.All.SelectMany(o => o.Declaration.Unlike).Intersect(flags)); // a name that differs is never also an alias
         Assert.All(RecipeOptions.All, o => Assert.False(string.IsNullOrWhiteSpace(o.Help), o.Key));
         Assert.Contains("--lr", flags);
         Assert.Contains("migu.threshold", RecipeOptions.All.Select(o => o.Key));
@@ -52,7 +53,7 @@ public sealed partial class ReadmeTablesTests
         "run-options" => Table(
             ["recipe key", "flag", "default", "meaning"],
             RecipeOptions.All.Where(o => !OwnTables.Contains(o.Key.Split('.')[0]) && ContinualMethods.All.All(m => m.Section?.Name != o.Key.Split('.')[0]))
-                .Select(o => new[] { $"`{o.Key}`", o.Declaration.Scopes.HasFlag(OptionScopes.Run) && o.Flag is not null ? $"`{o.Flag}`" : "—", Default(o), o.Help })),
+                .Select(o => new[] { $"`{o.Key}`", o.Declaration.Scopes.HasFlag(OptionScopes.Run) ? Flags(o) : "—", Default(o), Meaning(o) })),
         "migu-keys" => Keys("migu", withFlags: true, "flag"),
         "pretrain-keys" => Keys("pretrain", withFlags: true, "`migu pretrain` flag"),
         "end-tasks-keys" => Keys("end_tasks", withFlags: false),
@@ -64,9 +65,15 @@ public sealed partial class ReadmeTablesTests
     {
         var options = RecipeOptions.All.Where(o => o.Key.StartsWith(section + ".", StringComparison.Ordinal));
         return withFlags
-            ? Table([$"`{section}` key", flagColumn, "default", "meaning"], options.Select(o => new[] { $"`{o.Key[(section.Length + 1)..]}`", o.Flag is null ? "—" : $"`{o.Flag}`", Default(o), o.Help }))
+            ? Table([$"`{section}` key", flagColumn, "default", "meaning"], options.Select(o => new[] { $"`{o.Key[(section.Length + 1)..]}`", Flags(o), Default(o), Meaning(o) }))
             : Table([$"`{section}` key", "default", "meaning"], options.Select(o => new[] { $"`{o.Key[(section.Length + 1)..]}`", Default(o), o.Help }));
     }
+
+    /// <summary>The flag and its other names (Hugging Face's aliases, shorthands), or a dash when only recipe files set it.</summary>
+    private static string Flags(RecipeOption option) => option.Flag is null ? "—" : string.Join(", ", option.Names.Select(n => $"`{n}`"));
+
+    /// <summary>The help, with what a shorthand stands for.</summary>
+    private static string Meaning(RecipeOption option) => option.ShorthandHelp is string shorthands ? $"{option.Help} [{shorthands}]" : option.Help;
 
     /// <summary>The declared default as the README writes it: names and text in code font, numbers as they are.</summary>
     private static string Default(RecipeOption option)
