@@ -158,6 +158,7 @@ def reference_server(a):
                 reply["max_reserved_gib"] = round(torch.cuda.max_memory_reserved(dev) / 2**30, 3)
             say(reply)
         except Exception as e:  # an OOM or a bad request: answer it and wait for the next one
+            opt.zero_grad(set_to_none=True)
             say({"error": f"{type(e).__name__}: {e}"[:500], "stack": "pytorch", "case": a.case})
 
 
@@ -350,8 +351,12 @@ class Driver:
                 self.record({"stopped": session, "after_rounds": max(rnd - 1, 0), "reason": "time budget"},
                             event="stop", session=session)
                 return
-            for mode, levers in variants:
-                for stack, proc in procs:
+            # Odd rounds reverse the stacks' order and every round rotates the variants, so no stack or
+            # variant always runs first (or right after the same neighbour).
+            order = procs if rnd % 2 == 0 else procs[::-1]
+            turn = rnd % len(variants)
+            for mode, levers in variants[turn:] + variants[:turn]:
+                for stack, proc in order:
                     if stack == "pytorch" and (mode in ours_only_modes or levers != "default"):
                         continue
                     warm, steps = (a.warm_round_steps, 1) if rnd == 0 else shape

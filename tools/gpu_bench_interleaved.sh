@@ -6,8 +6,8 @@
 # BUNDLE: tools/make_gpu_bundle.sh's migu.tar.xz, or the folder it was unpacked into.
 # PYTHON: the interpreter with torch (default python3). OUT: default $OUT. Files written: host.txt, bench.jsonl, servers.log, summary.md.
 # Time: the driver starts no round or session that would end after MIGU_BENCH_BUDGET_S (default
-# 390 s) and is killed at MIGU_BENCH_KILL_S (default 430 s); with unpacking and the host's facts
-# the whole script ends within about 7.5 minutes.
+# 420 s) and is killed at MIGU_BENCH_KILL_S (default 450 s); with unpacking and the host's facts
+# (~15 s) the whole script ends within 8 minutes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=${1:?usage: tools/gpu_bench_interleaved.sh BUNDLE [OUT] [driver options...]}
@@ -36,11 +36,11 @@ fi
   echo "cpu: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
   free -g | head -2
   uname -sr
-  timeout 60 "$MIGU_DIR/migu" info --device "${MIGU_BENCH_DEVICE:-cuda}" 2>&1 | head -20
+  timeout 30 "$MIGU_DIR/migu" info --device "${MIGU_BENCH_DEVICE:-cuda}" 2>&1 | head -20
 } > "$DEST/host.txt" 2>&1
 cat "$DEST/host.txt"
-timeout -k 5 "${MIGU_BENCH_KILL_S:-430}" "$PY" tools/gpu_bench_interleaved.py run --migu "$MIGU_DIR/migu" \
-  --out "$DEST/bench.jsonl" --log "$DEST/servers.log" --budget-s "${MIGU_BENCH_BUDGET_S:-390}" \
+timeout -k 5 "${MIGU_BENCH_KILL_S:-450}" "$PY" tools/gpu_bench_interleaved.py run --migu "$MIGU_DIR/migu" \
+  --out "$DEST/bench.jsonl" --log "$DEST/servers.log" --budget-s "${MIGU_BENCH_BUDGET_S:-420}" \
   --device "${MIGU_BENCH_DEVICE:-cuda}" "$@"
 echo "driver exit $?" >> "$DEST/servers.log"
 "$PY" tools/gpu_bench_summary.py "$DEST/bench.jsonl" --host "$DEST/host.txt" > "$DEST/summary.md"

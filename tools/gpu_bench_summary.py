@@ -150,9 +150,9 @@ def lever_table(sessions):
         st = stacks["migu.net"]
         out += [f"Levers, Migu.NET alone ({st.ready.get('case', name)}, MIGU T = 0.7):", "",
                 "| MIGU mode | levers | step ms (range, n) | against none, same rounds |", "|---|---|---|---|"]
-        seen = []
-        for _, warm, mode, levers, _, _, _ in st.blocks:
-            if not warm and (mode, levers) not in seen:
+        seen = []  # in the warm round's order (timed rounds rotate it)
+        for _, _, mode, levers, _, _, _ in st.blocks:
+            if (mode, levers) not in seen:
                 seen.append((mode, levers))
         for mode, levers in seen:
             runs, base = st.runs(mode, levers), st.runs(mode, "none")

@@ -1,5 +1,5 @@
 """PyTorch + Hugging Face reference for MIGU training throughput.
-(Verbatim copy of ../shared/reference/pytorch_migu_reference.py, carried to the device call by
+(A copy of ../shared/reference/pytorch_migu_reference.py, this note added, carried to the device call by
 tools/gpu_bench_interleaved.py, which uses its build() and Migu.)
 
 Builds models from configs (random init, no downloads), trains a few steps
