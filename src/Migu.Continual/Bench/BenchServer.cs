@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Migu.Core;
 using Migu.Core.Runtime;
@@ -11,8 +12,8 @@ namespace Migu.Continual.Bench;
 /// reference) on the same device, block by block, with both models resident: A B A B … without
 /// rebuilding either. Requests, one per input line:
 /// <c>block MODE LEVERS WARMUP STEPS</c> (MODE off, gradient or update; LEVERS a
-/// <see cref="PerformanceLevers.Parse"/> spec) and <c>quit</c>. A request that cannot be read is
-/// answered with an <c>error</c> line and the server waits for the next one.
+/// <see cref="PerformanceLevers.Parse"/> spec) and <c>quit</c>. A request that cannot be read, or a
+/// block that libtorch fails, is answered with an <c>error</c> line and the server waits for the next one.
 /// </summary>
 public static class BenchServer
 {
@@ -93,6 +94,13 @@ public static class BenchServer
             catch (MiguUserException e)
             {
                 Write(output, new JsonObject { ["error"] = e.Message, ["case"] = name });
+            }
+            catch (ExternalException e)
+            {
+                // libtorch's errors (an out-of-memory, a kernel a lever needs missing on this device) end
+                // that block, not the server: the other blocks of the run are still worth measuring.
+                session.ZeroGrad();
+                Write(output, new JsonObject { ["error"] = e.Message.Split('\n')[0], ["torch"] = true, ["case"] = name });
             }
         }
     }

@@ -202,6 +202,9 @@ public sealed class BenchSession : IDisposable
         }
     }
 
+    /// <summary>Drops gradients a failed block left behind, so the next block starts clean.</summary>
+    public void ZeroGrad() => optimizer.ZeroGrad();
+
     public void Dispose()
     {
         foreach (MiguController controller in controllers.Values)
