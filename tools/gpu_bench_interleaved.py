@@ -413,7 +413,7 @@ class Driver:
             ("llama-lora", lambda: self.pair_session("llama-lora", f"{llama}-lora", 60 if big else 5)),
             ("t5-ft", lambda: self.pair_session("t5-ft", f"{t5}-ft", 80 if big else 5)),
             ("t5-lora", lambda: self.pair_session("t5-lora", f"{t5}-lora", 100 if big else 5)),
-            ("levers", lambda: self.lever_session(f"{llama}-ft", 60 if big else 5)),
+            ("levers", lambda: self.lever_session(a.lever_case or f"{llama}-ft", 60 if big else 5)),
             ("build", lambda: self.build_session(f"{llama}-ft", 15 if big else 3)),
         ]
         only = set(a.only.split(",")) if a.only else None
@@ -440,6 +440,7 @@ def main():
             p.add_argument("--rounds", type=int, default=5, help="timed runs per (case, mode, stack), after one warm round")
             p.add_argument("--warmup", type=int, default=2, help="untimed steps at the start of each timed block")
             p.add_argument("--steps", type=int, default=6, help="timed steps per block (its median is one run)")
+            p.add_argument("--lever-case", help="the lever session's case (default llama-1b-ft; llama-tiny-ft with --tiny)")
             p.add_argument("--lever-warmup", type=int, default=1, help="--warmup for the lever session")
             p.add_argument("--lever-steps", type=int, default=5, help="--steps for the lever session")
             p.add_argument("--warm-round-steps", type=int, default=3)
