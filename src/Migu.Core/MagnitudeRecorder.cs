@@ -1,3 +1,4 @@
+using Migu.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace Migu.Core;
@@ -23,6 +24,14 @@ internal static class MagnitudeRecorder
         using var scope = NewDisposeScope();
         Tensor y = output.detach(); // (…, units): detached, so nothing below is recorded by autograd
         Tensor? mask = TokenMask.Current; // (N) or null
+        bool onePass = PerformanceLevers.Current.L1Recording;
+        if (mask is null && onePass)
+        {
+            // One reduction that reads y once and sums in fp32: no |y| tensor is written.
+            ScriptKernels.AddL1(accumulator, y.reshape(-1, y.shape[^1]));
+            return;
+        }
+
         if (mask is null)
         {
             // Σ over every leading dimension at once, accumulated and returned in fp32 (bf16 sums
@@ -50,6 +59,10 @@ internal static class MagnitudeRecorder
             // |y|ᵀ·mask: one matrix-vector product straight into the fp32 accumulator (measured
             // faster on CPU than a masked fused L1 norm).
             accumulator.addmv_(y.abs().t(), mask);
+        }
+        else if (onePass)
+        {
+            ScriptKernels.AddL1Masked(accumulator, y, mask.to(y.dtype));
         }
         else
         {

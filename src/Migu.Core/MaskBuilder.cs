@@ -17,6 +17,17 @@ public static class MaskBuilder
     /// </summary>
     public static Tensor TopK(Tensor magnitudes, double threshold)
     {
+        using var scope = NewDisposeScope();
+        return TopKWithRows(magnitudes, threshold).Mask.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="TopK"/>'s mask and the indices of the kept units, (L, d − ⌊T·d⌋) int64, ascending
+    /// in each row: the rows update mode moves, known without reading the mask back on the host
+    /// (k is fixed, so no <c>nonzero</c> and no synchronisation is needed).
+    /// </summary>
+    public static (Tensor Mask, Tensor KeptRows) TopKWithRows(Tensor magnitudes, double threshold)
+    {
         RequireMatrix(magnitudes);
         long width = magnitudes.shape[1];
         long keep = width - MaskedCount(width, threshold);
@@ -25,7 +36,8 @@ public static class MaskBuilder
         Tensor kept = order.narrow(1, 0, keep); // (L, keep)
         Tensor mask = zeros_like(magnitudes, dtype: ScalarType.Float32)
             .scatter_(1, kept, ones(kept.shape, ScalarType.Float32, magnitudes.device));
-        return mask.MoveToOuterDisposeScope();
+        Tensor rows = kept.sort(dim: 1).Values; // ascending, as nonzero lists them
+        return (mask.MoveToOuterDisposeScope(), rows.MoveToOuterDisposeScope());
     }
 
     /// <summary>
@@ -48,6 +60,15 @@ public static class MaskBuilder
         // Drawn on the CPU (TorchSharp's generators are CPU generators), so the masks are the same on any device.
         Tensor scores = rand([layers, width], generator: generator, dtype: ScalarType.Float32).to(device);
         return TopK(scores, threshold).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Random"/>'s mask and its kept units, as <see cref="TopKWithRows"/> gives them.</summary>
+    public static (Tensor Mask, Tensor KeptRows) RandomWithRows(long layers, long width, double threshold, Generator generator, Device device)
+    {
+        using var scope = NewDisposeScope();
+        Tensor scores = rand([layers, width], generator: generator, dtype: ScalarType.Float32).to(device);
+        var (mask, rows) = TopKWithRows(scores, threshold);
+        return (mask.MoveToOuterDisposeScope(), rows.MoveToOuterDisposeScope());
     }
 
     private static void RequireMatrix(Tensor magnitudes)

@@ -1,4 +1,5 @@
 using Migu.Core.Optim;
+using Migu.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,14 +12,14 @@ namespace Migu.Core;
 /// the row masks it must honour. Targets of equal width share one (L, d_out) accumulator and one
 /// mask buffer, so mask building is a fixed handful of kernels per width, not a chain per layer.
 /// Attach after moving the model to its device. Usage per step: forward/backward inside
-/// <see cref="Recording"/> (micro-batches accumulate) → <see cref="MaskStep"/> → clip →
+/// <see cref="Recording"/> (micro-batches accumulate) → <see cref="MaskStep()"/> → clip →
 /// <c>optimizer.Step(masks)</c>. Forward passes outside a recording scope (evaluation, probes)
 /// never reach the masks.
 /// </summary>
 public sealed class MiguController : IDisposable
 {
     private readonly List<WidthGroup> groups = [];
-    private readonly Dictionary<Parameter, Tensor> updateMasks = new(ReferenceEqualityComparer.Instance);
+    private readonly RowMaskDictionary updateMasks = new();
     private readonly Generator? random;
     private bool recording;
     private bool disposed;
@@ -40,16 +41,18 @@ public sealed class MiguController : IDisposable
             throw new MiguUserException($"MIGU layers '{options.Layers}' select no trainable projection of this model");
         }
 
+        // Top-k and random masks keep a fixed number of rows, so update mode can be handed their indices.
+        bool fixedKeep = options.Source == MaskSource.Random || options.Rule == ThresholdRule.TopK;
         foreach (var byWidth in list.GroupBy(t => (t.Rows, t.Weight.device.ToString())).OrderBy(g => g.Key.Rows))
         {
-            groups.Add(new WidthGroup(byWidth.ToList()));
+            groups.Add(new WidthGroup(byWidth.ToList(), fixedKeep ? byWidth.Key.Rows - MaskBuilder.MaskedCount(byWidth.Key.Rows, options.Threshold) : null));
         }
 
         foreach (WidthGroup g in groups)
         {
             for (int i = 0; i < g.Targets.Count; i++)
             {
-                updateMasks[g.Targets[i].Weight] = g.ColumnMask(i);
+                updateMasks.Add(g.Targets[i].Weight, g.ColumnMask(i), g.KeptRowsOf(i));
             }
         }
 
@@ -67,8 +70,11 @@ public sealed class MiguController : IDisposable
     /// <summary>The weights MIGU masks, in model order.</summary>
     public IReadOnlyList<MaskTarget> Targets { get; }
 
-    /// <summary>The (rows, 1) keep-masks by weight, as update mode hands them to the optimizer; valid after <see cref="BuildMasks"/>.</summary>
-    public IReadOnlyDictionary<Parameter, Tensor> UpdateMasks => updateMasks;
+    /// <summary>
+    /// The (rows, 1) keep-masks by weight, as update mode hands them to the optimizer, with the kept
+    /// rows' indices when the rule and the levers give them; valid after <see cref="BuildMasks"/>.
+    /// </summary>
+    public RowMaskDictionary UpdateMasks => updateMasks;
 
     /// <summary>Whether masking applies now (false during a skipped first task).</summary>
     public bool Active { get; private set; }
@@ -130,14 +136,45 @@ public sealed class MiguController : IDisposable
         return Options.Mode == MiguMode.Update ? updateMasks : null;
     }
 
-    /// <summary>A whole masked step without clipping: <see cref="MaskStep"/>, then the optimizer.</summary>
+    /// <summary>
+    /// <see cref="MaskStep()"/> for a caller that reads no gradient between this call and
+    /// <paramref name="optimizer"/>'s step (no clipping, no logging of gradients). With the
+    /// folded-masks lever on, no pass over the gradients happens here: in gradient mode an optimizer
+    /// that can (<see cref="IGradientMaskFolding"/>) applies the masks while it reads the gradients;
+    /// in update mode nothing needs them, since the optimizer never touches a masked row. Without
+    /// the lever, or with an optimizer that cannot fold, this is <see cref="MaskStep()"/>.
+    /// </summary>
+    public IReadOnlyDictionary<Parameter, Tensor>? MaskStep(IRowMaskedOptimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        bool update = Options.Mode == MiguMode.Update;
+        if (!Active || !PerformanceLevers.Current.FoldedGradientMasks || !(update || optimizer is IGradientMaskFolding))
+        {
+            return MaskStep();
+        }
+
+        BuildMasks();
+        if (!update)
+        {
+            ((IGradientMaskFolding)optimizer).FoldGradientMasks(updateMasks);
+        }
+
+        Reset();
+        return update ? updateMasks : null;
+    }
+
+    /// <summary>A whole masked step without clipping: <see cref="MaskStep(IRowMaskedOptimizer)"/>, then the optimizer.</summary>
     public void Step(IRowMaskedOptimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
-        optimizer.Step(MaskStep());
+        optimizer.Step(MaskStep(optimizer));
     }
 
-    /// <summary>Fills the mask buffers from the accumulators (or at random); 1 = the row may change.</summary>
+    /// <summary>
+    /// Fills the mask buffers from the accumulators (or at random); 1 = the row may change. In update
+    /// mode with the indexed-rows lever, the kept rows' indices are filled too (top-k and random rules).
+    /// </summary>
     public void BuildMasks()
     {
         using var noGrad = no_grad();
@@ -146,16 +183,31 @@ public sealed class MiguController : IDisposable
             MagnitudeReducer?.Invoke([.. groups.Select(g => g.Magnitudes)]);
         }
 
+        bool withRows = Options.Mode == MiguMode.Update && PerformanceLevers.Current.IndexedUpdateRows && groups.All(g => g.KeptRows is not null);
         foreach (WidthGroup g in groups)
         {
             using var scope = NewDisposeScope();
-            Tensor mask = Options.Source == MaskSource.Random
-                ? MaskBuilder.Random(g.Magnitudes.shape[0], g.Magnitudes.shape[1], Options.Threshold, random!, g.Magnitudes.device)
+            long layers = g.Magnitudes.shape[0];
+            long width = g.Magnitudes.shape[1];
+            if (withRows)
+            {
+                var (mask, rows) = Options.Source == MaskSource.Random
+                    ? MaskBuilder.RandomWithRows(layers, width, Options.Threshold, random!, g.Magnitudes.device)
+                    : MaskBuilder.TopKWithRows(g.Magnitudes, Options.Threshold);
+                g.Masks.copy_(mask);
+                g.KeptRows!.copy_(rows);
+                continue;
+            }
+
+            Tensor built = Options.Source == MaskSource.Random
+                ? MaskBuilder.Random(layers, width, Options.Threshold, random!, g.Magnitudes.device)
                 : Options.Rule == ThresholdRule.TopK
                     ? MaskBuilder.TopK(g.Magnitudes, Options.Threshold)
                     : MaskBuilder.Quantile(g.Magnitudes, Options.Threshold);
-            g.Masks.copy_(mask);
+            g.Masks.copy_(built);
         }
+
+        updateMasks.HasKeptRows = withRows;
     }
 
     /// <summary>Multiplies each target's gradient rows by its mask (the paper's gradient masking).</summary>
@@ -183,7 +235,7 @@ public sealed class MiguController : IDisposable
     /// <summary>The magnitudes accumulated for a target since the last reset, (rows).</summary>
     public Tensor MagnitudesOf(MaskTarget target) => FindRow(target, (g, i) => g.Magnitudes[i]);
 
-    /// <summary>Zeroes the accumulators; <see cref="MaskStep"/> does it after building each step's masks.</summary>
+    /// <summary>Zeroes the accumulators; <see cref="MaskStep()"/> does it after building each step's masks.</summary>
     public void Reset()
     {
         using var noGrad = no_grad();
@@ -282,8 +334,11 @@ public sealed class MiguController : IDisposable
     {
         private readonly Tensor[] rows;
         private readonly Tensor[] columnMasks;
+        private readonly Tensor[]? keptRowViews;
 
-        public WidthGroup(List<MaskTarget> targets)
+        /// <param name="targets">Weights of one width on one device.</param>
+        /// <param name="keep">Rows each mask keeps, when the rule fixes it (then kept-row indices get a buffer).</param>
+        public WidthGroup(List<MaskTarget> targets, long? keep)
         {
             Targets = targets;
             long width = targets[0].Rows;
@@ -298,10 +353,17 @@ public sealed class MiguController : IDisposable
                 columnMasks[i] = Masks[i].unsqueeze(1); // (d_out, 1) view, broadcast over columns
             }
 
+            if (keep is long k)
+            {
+                KeptRows = zeros([targets.Count, k], ScalarType.Int64, device); // (L, k)
+                keptRowViews = [.. Enumerable.Range(0, targets.Count).Select(i => KeptRows[i])];
+            }
+
             // Owned here, not by whatever dispose scope the caller happens to be in.
             Magnitudes.DetachFromDisposeScope();
             Masks.DetachFromDisposeScope();
-            foreach (Tensor t in rows.Concat(columnMasks))
+            KeptRows?.DetachFromDisposeScope();
+            foreach (Tensor t in rows.Concat(columnMasks).Concat(keptRowViews ?? []))
             {
                 t.DetachFromDisposeScope();
             }
@@ -313,7 +375,12 @@ public sealed class MiguController : IDisposable
 
         public Tensor Masks { get; }
 
+        /// <summary>(L, k) int64 indices of each target's kept rows, ascending; null when the rule does not fix k.</summary>
+        public Tensor? KeptRows { get; }
+
         public Tensor ColumnMask(int i) => columnMasks[i];
+
+        public Tensor? KeptRowsOf(int i) => keptRowViews?[i];
 
         public void Install(bool record)
         {
@@ -325,13 +392,14 @@ public sealed class MiguController : IDisposable
 
         public void Dispose()
         {
-            foreach (Tensor t in rows.Concat(columnMasks))
+            foreach (Tensor t in rows.Concat(columnMasks).Concat(keptRowViews ?? []))
             {
                 t.Dispose();
             }
 
             Magnitudes.Dispose();
             Masks.Dispose();
+            KeptRows?.Dispose();
         }
     }
 }

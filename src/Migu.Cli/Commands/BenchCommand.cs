@@ -32,12 +32,22 @@ internal static class BenchCommand
         var device = new Option<string>("--device") { Description = "cuda, cuda:N or cpu", DefaultValueFactory = _ => "cuda" };
         var threshold = new Option<double>("--threshold") { Description = "MIGU threshold for --cases entries ending in migu", DefaultValueFactory = _ => 0.7 };
         var breakdown = new Option<bool>("--breakdown") { Description = "Also time forward, backward, masking and optimizer apart (adds synchronisations)" };
+        var levers = new Option<string?>("--levers")
+        {
+            Description = "Speed levers: default, none, all, or a list such as none,+fused-adamw (levers: "
+                + string.Join(", ", PerformanceLevers.Names.Keys) + "); default: MIGU_LEVERS, else the built-in defaults",
+        };
+        var serve = new Option<bool>("--serve")
+        {
+            Description = "Build one case (--model/--method or one --cases entry), then run 'block MODE LEVERS WARMUP STEPS' requests read from stdin, one JSON line each, until 'quit' (tools/gpu_bench_interleaved.py drives it)",
+        };
         var command = new Command("bench", "Measure training-step time, tokens/s, MFU and peak memory (JSON lines, comparable with the PyTorch reference)")
         {
-            model, method, migu, mode, cases, batch, src, tgt, seq, steps, warmup, dtype, device, threshold, breakdown,
+            model, method, migu, mode, cases, batch, src, tgt, seq, steps, warmup, dtype, device, threshold, breakdown, levers, serve,
         };
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
+            using IDisposable? leverScope = parse.GetValue(levers) is string spec ? PerformanceLevers.Use(PerformanceLevers.Parse(spec)) : null;
             var template = new BenchCase
             {
                 Model = "?",
@@ -61,12 +71,24 @@ internal static class BenchCommand
                     Migu = parse.GetValue(migu) is double t ? new MiguOptions { Threshold = t, Mode = miguMode } : null,
                 }];
             torch.Device target = TorchRuntime.ParseDevice(template.Device);
+            if (parse.GetValue(serve))
+            {
+                if (list.Count != 1)
+                {
+                    throw new MiguUserException("--serve builds one case: give --model (with --method) or a single --cases entry");
+                }
+
+                BenchServer.Serve(list[0] with { Migu = list[0].Migu ?? new MiguOptions { Threshold = parse.GetValue(threshold) } }, Console.In, Console.Out);
+                return 0;
+            }
+
             Console.WriteLine(new JsonObject
             {
                 ["migu_net"] = typeof(BenchCommand).Assembly.GetName().Version?.ToString(),
                 ["torchsharp"] = TorchRuntime.TorchSharpVersion,
                 ["device"] = target.ToString(),
                 ["threads"] = torch.get_num_threads(),
+                ["levers"] = PerformanceLevers.Current.ToString(),
             }.ToJsonString());
             if (target.type == DeviceType.CUDA)
             {

@@ -47,6 +47,10 @@ public sealed record BenchResult
     [JsonPropertyName("device")]
     public required string Device { get; init; }
 
+    /// <summary>The speed levers in force (<see cref="Migu.Core.Runtime.PerformanceLevers"/>'s spec).</summary>
+    [JsonPropertyName("levers")]
+    public string? Levers { get; init; }
+
     /// <summary>Median milliseconds of forward, backward, MIGU masking and optimizer step, when measured apart.</summary>
     [JsonPropertyName("breakdown_ms")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -25,6 +25,64 @@ public static class ThroughputBenchmark
     public static BenchResult Run(BenchCase c, GpuMemoryMonitor? memory = null)
     {
         ArgumentNullException.ThrowIfNull(c);
+        long rssBefore = ProcessMemory.ResetPeak();
+        memory?.ResetPeak();
+        using var session = new BenchSession(c);
+        BenchBlock block = session.RunBlock(c.Migu?.Mode, PerformanceLevers.Current, c.Warmup, c.Steps);
+        double median = block.MedianMs;
+        double tokensPerSecond = session.TokensPerStep / (median / 1000);
+        return new BenchResult
+        {
+            Case = c.Name,
+            Params = session.Params,
+            Trainable = session.Trainable,
+            Batch = c.Batch,
+            Source = session.SourceAndTarget ? c.SourceLength : c.SequenceLength,
+            Target = session.SourceAndTarget ? c.TargetLength : 0,
+            StepMs = Math.Round(median, 2),
+            TokensPerSecond = Math.Round(tokensPerSecond),
+            PeakGib = session.IsCuda
+                ? (memory is null ? null : Math.Round((memory.Peak - memory.Baseline) / (double)(1L << 30), 2))
+                : Math.Round((ProcessMemory.Peak() - rssBefore) / (double)(1L << 30), 3),
+            Loss = block.Loss,
+            MfuPct = session.IsLora || !session.IsCuda ? null : Math.Round(100 * 6.0 * session.Params * tokensPerSecond / PeakFlops, 1),
+            Dtype = session.Dtype,
+            Device = session.Device,
+            Levers = PerformanceLevers.Current.ToString(),
+            BreakdownMs = c.Breakdown ? block.BreakdownMs : null,
+        };
+    }
+
+    internal static double Median(IReadOnlyCollection<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}
+
+/// <summary>One block of timed steps: every step's milliseconds, their median, the last loss.</summary>
+public sealed record BenchBlock(IReadOnlyList<double> StepMs, double MedianMs, double Loss, IReadOnlyDictionary<string, double> BreakdownMs);
+
+/// <summary>
+/// A case built once and stepped in blocks, each with its own MIGU mode (off, gradient, update) and
+/// levers, so that one process can alternate them on one model and the comparison shares the model,
+/// the allocator's state and the machine's moment. Update mode's per-row step counts are forgotten
+/// after its block, so the other modes keep their usual path.
+/// </summary>
+public sealed class BenchSession : IDisposable
+{
+    private readonly BenchCase c;
+    private readonly Device device;
+    private readonly LanguageModel model;
+    private readonly LoraAdapters? lora;
+    private readonly IReadOnlyList<Parameter> trainable;
+    private readonly IStatefulOptimizer optimizer;
+    private readonly RandomBatches batches;
+    private readonly Dictionary<MiguMode, MiguController> controllers = [];
+
+    public BenchSession(BenchCase c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
         if (c.Method is not ("ft" or "lora"))
         {
             throw new MiguUserException($"--method: '{c.Method}' is not ft or lora");
@@ -35,67 +93,86 @@ public static class ThroughputBenchmark
             throw new MiguUserException("--steps and --batch must be at least 1 and --warmup at least 0");
         }
 
-        Device device = TorchRuntime.ParseDevice(c.Device);
+        this.c = c;
+        device = TorchRuntime.ParseDevice(c.Device);
         ScalarType weights = TrainingPrecision.Resolve(TrainingPrecision.Parse(c.Dtype), device);
-        long rssBefore = ProcessMemory.ResetPeak();
-        memory?.ResetPeak();
         TorchSeed.All(0);
-        using var scope = NewDisposeScope();
-        using LanguageModel model = ModelLoader.Load(c.Model, device);
-        if (weights != ScalarType.Float32)
-        {
-            model.to(weights);
-        }
-
+        model = Build(c.Model, device, weights);
         model.train();
-        LoraAdapters? lora = null;
         if (c.Method == "lora")
         {
             lora = LoraAdapters.Attach(model, new LoraOptions { Targets = "all", Adapter = new LoraAdapterConfig { Rank = 8, Alpha = 32, Dropout = 0 } });
             lora.AddAdapter("default", seed: 1);
         }
 
+        trainable = lora is null ? [.. model.parameters()] : [.. lora.Parameters("default")];
+        optimizer = TrainingPrecision.AdamW(trainable, weights, 1e-4, 0.9, 0.999, 1e-8, 0);
+        batches = new RandomBatches(model, c, device);
+        Dtype = weights == ScalarType.Float32 ? "fp32" : "bf16";
+        Params = model.parameters().Sum(p => p.numel());
+        Trainable = trainable.Sum(p => p.numel());
+    }
+
+    public long Params { get; }
+
+    public long Trainable { get; }
+
+    public long TokensPerStep => batches.TokensPerStep;
+
+    public bool SourceAndTarget => batches.SourceAndTarget;
+
+    public bool IsLora => lora is not null;
+
+    public bool IsCuda => device.type == DeviceType.CUDA;
+
+    public string Dtype { get; }
+
+    public string Device => device.ToString();
+
+    /// <summary>
+    /// <paramref name="warmup"/> untimed steps, then <paramref name="steps"/> timed ones, with MIGU in
+    /// <paramref name="mode"/> (null: off) at the case's threshold, under <paramref name="levers"/>.
+    /// </summary>
+    public BenchBlock RunBlock(MiguMode? mode, PerformanceLevers levers, int warmup, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(levers);
+        using var use = PerformanceLevers.Use(levers);
+        MiguController? migu = mode is MiguMode m ? Controller(m) : null;
+        var times = new List<double>();
+        var parts = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        Tensor? lastLoss = null;
         try
         {
-            IReadOnlyList<Parameter> trainable = lora is null ? [.. model.parameters()] : [.. lora.Parameters("default")];
-            using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(trainable, weights, 1e-4, 0.9, 0.999, 1e-8, 0);
-            using MiguController? migu = c.Migu is null ? null : new MiguController(
-                lora is null ? MiguController.SelectTargets(model, c.Migu) : lora.MiguTargets("default"), c.Migu);
-            migu?.BeginTask(1); // on from the first step
-            using var batches = new RandomBatches(model, c, device);
-            var steps = new List<double>();
-            var parts = new Dictionary<string, List<double>>(StringComparer.Ordinal);
-            Tensor? lastLoss = null;
-            for (int i = 0; i < c.Warmup + c.Steps; i++)
+            for (int i = 0; i < warmup + steps; i++)
             {
                 using var stepScope = NewDisposeScope();
                 ModelBatch batch = batches.Next();
-                Synchronize(device);
+                Synchronize();
                 var clock = Stopwatch.StartNew();
                 var marks = new List<(string, double)>();
                 Tensor loss;
                 using (migu?.Recording())
                 {
                     loss = model.forward(batch).Loss!;
-                    Mark(c, device, clock, marks, "forward");
+                    Mark(clock, marks, "forward");
                     loss.backward();
-                    Mark(c, device, clock, marks, "backward");
+                    Mark(clock, marks, "backward");
                 }
 
-                IReadOnlyDictionary<Parameter, Tensor>? rowMasks = migu?.MaskStep();
+                // No clipping here, so nothing reads the gradients before the optimizer: the masks may fold into it.
+                IReadOnlyDictionary<Parameter, Tensor>? rowMasks = migu?.MaskStep(optimizer);
                 if (migu is not null)
                 {
-                    Mark(c, device, clock, marks, "migu");
+                    Mark(clock, marks, "migu");
                 }
 
                 optimizer.Step(rowMasks);
-
                 optimizer.ZeroGrad();
-                Synchronize(device);
+                Synchronize();
                 double ms = clock.Elapsed.TotalMilliseconds;
-                if (i >= c.Warmup)
+                if (i >= warmup)
                 {
-                    steps.Add(ms);
+                    times.Add(ms);
                     double previous = 0;
                     foreach (var (name, at) in marks.Append(("optimizer", ms)))
                     {
@@ -109,56 +186,109 @@ public static class ThroughputBenchmark
                 lastLoss.MoveToOuterDisposeScope();
             }
 
-            double median = Median(steps);
-            long tokens = batches.TokensPerStep;
-            long parameters = model.parameters().Sum(p => p.numel());
-            double tokensPerSecond = tokens / (median / 1000);
-            return new BenchResult
-            {
-                Case = c.Name,
-                Params = parameters,
-                Trainable = trainable.Sum(p => p.numel()),
-                Batch = c.Batch,
-                Source = batches.SourceAndTarget ? c.SourceLength : c.SequenceLength,
-                Target = batches.SourceAndTarget ? c.TargetLength : 0,
-                StepMs = Math.Round(median, 2),
-                TokensPerSecond = Math.Round(tokensPerSecond),
-                PeakGib = device.type == DeviceType.CUDA
-                    ? (memory is null ? null : Math.Round((memory.Peak - memory.Baseline) / (double)(1L << 30), 2))
-                    : Math.Round((ProcessMemory.Peak() - rssBefore) / (double)(1L << 30), 3),
-                Loss = Math.Round(lastLoss!.item<float>(), 4),
-                MfuPct = lora is null && device.type == DeviceType.CUDA ? Math.Round(100 * 6.0 * parameters * tokensPerSecond / PeakFlops, 1) : null,
-                Dtype = weights == ScalarType.Float32 ? "fp32" : "bf16",
-                Device = device.ToString(),
-                BreakdownMs = c.Breakdown ? parts.ToDictionary(kv => kv.Key, kv => Math.Round(Median(kv.Value), 2), StringComparer.Ordinal) : null,
-            };
+            return new BenchBlock(
+                [.. times.Select(t => Math.Round(t, 3))],
+                Math.Round(ThroughputBenchmark.Median(times), 3),
+                Math.Round(lastLoss!.item<float>(), 4),
+                parts.ToDictionary(kv => kv.Key, kv => Math.Round(ThroughputBenchmark.Median(kv.Value), 2), StringComparer.Ordinal));
         }
         finally
         {
-            lora?.Dispose();
+            lastLoss?.Dispose();
+            if (mode == MiguMode.Update)
+            {
+                ForgetRowSteps();
+            }
         }
     }
 
-    private static void Mark(BenchCase c, Device device, Stopwatch clock, List<(string, double)> marks, string name)
+    /// <summary>Drops gradients a failed block left behind, so the next block starts clean.</summary>
+    public void ZeroGrad() => optimizer.ZeroGrad();
+
+    public void Dispose()
+    {
+        foreach (MiguController controller in controllers.Values)
+        {
+            controller.Dispose();
+        }
+
+        batches.Dispose();
+        optimizer.Dispose();
+        lora?.Dispose();
+        model.Dispose();
+    }
+
+    /// <summary>
+    /// The preset, in the training dtype. With the direct-bf16 lever a bf16 model is built with bf16
+    /// as the default dtype, so its weights never exist in fp32 (no staging copy); else built in fp32 and converted.
+    /// </summary>
+    private static LanguageModel Build(string preset, Device device, ScalarType weights)
+    {
+        if (weights == ScalarType.Float32 || !PerformanceLevers.Current.DirectBf16Build)
+        {
+            LanguageModel staged = ModelLoader.Load(preset, device);
+            if (weights != ScalarType.Float32)
+            {
+                staged.to(weights);
+            }
+
+            return staged;
+        }
+
+        ScalarType previous = get_default_dtype();
+        set_default_dtype(weights);
+        try
+        {
+            LanguageModel direct = ModelLoader.Load(preset, device);
+            direct.to(weights); // buffers made with an explicit fp32 dtype, if any
+            return direct;
+        }
+        finally
+        {
+            set_default_dtype(previous);
+        }
+    }
+
+    private MiguController Controller(MiguMode mode)
+    {
+        if (!controllers.TryGetValue(mode, out MiguController? controller))
+        {
+            MiguOptions options = (c.Migu ?? new MiguOptions()) with { Mode = mode };
+            controller = new MiguController(lora is null ? MiguController.SelectTargets(model, options) : lora.MiguTargets("default"), options);
+            controller.BeginTask(1); // on from the first step
+            controllers[mode] = controller;
+        }
+
+        return controller;
+    }
+
+    private void ForgetRowSteps()
+    {
+        switch (optimizer)
+        {
+            case MixedPrecisionAdamW mixed:
+                mixed.ForgetRowSteps();
+                break;
+            case RowMaskedAdamW plain:
+                plain.ForgetRowSteps();
+                break;
+        }
+    }
+
+    private void Mark(Stopwatch clock, List<(string, double)> marks, string name)
     {
         if (c.Breakdown)
         {
-            Synchronize(device);
+            Synchronize();
             marks.Add((name, clock.Elapsed.TotalMilliseconds));
         }
     }
 
-    private static void Synchronize(Device device)
+    private void Synchronize()
     {
         if (device.type == DeviceType.CUDA)
         {
             cuda.synchronize(device);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }

@@ -31,6 +31,7 @@ public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
     public void Step(IReadOnlyDictionary<Parameter, Tensor>? rowMasks)
     {
         using var noGrad = no_grad();
+        BeginStep();
         foreach (Parameter p in parameters)
         {
             Tensor? grad = p.grad;
@@ -40,6 +41,11 @@ public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
             }
 
             using var scope = NewDisposeScope();
+            if (rowMasks is RowMaskDictionary set && set.TryGetKeptRows(p, out Tensor? kept) && TryUpdateKeptRows(p, grad, kept))
+            {
+                continue;
+            }
+
             Tensor? mask = null;
             if (rowMasks is not null && rowMasks.TryGetValue(p, out Tensor? m))
             {
@@ -48,6 +54,8 @@ public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
 
             Update(p, grad, mask);
         }
+
+        EndStep();
     }
 
     public void ZeroGrad()
@@ -68,6 +76,22 @@ public abstract class RowMaskedOptimizer : IRowMaskedOptimizer
 
     /// <summary>Updates one parameter <paramref name="p"/>. <paramref name="rowMask"/> (rows, 1), when given, freezes its zero rows entirely.</summary>
     protected abstract void Update(Parameter p, Tensor grad, Tensor? rowMask);
+
+    /// <summary>
+    /// Updates only the rows <paramref name="keptRows"/> (k, int64) of <paramref name="p"/>, the others
+    /// frozen as by a row mask; false when this optimizer does not take indices (then the mask is used).
+    /// </summary>
+    protected virtual bool TryUpdateKeptRows(Parameter p, Tensor grad, Tensor keptRows) => false;
+
+    /// <summary>Called before a <see cref="Step"/>'s updates, outside every parameter's dispose scope.</summary>
+    protected virtual void BeginStep()
+    {
+    }
+
+    /// <summary>Called after a <see cref="Step"/>'s updates (an optimizer that batches work finishes it here).</summary>
+    protected virtual void EndStep()
+    {
+    }
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using Migu.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,6 +9,9 @@ namespace Migu.Models.Blocks;
 /// Root-mean-square norm without mean subtraction or bias: T5's layer norm and Llama's RMSNorm.
 /// The variance is computed in fp32 whatever the input dtype, as transformers does; the result
 /// goes back to the input dtype before the weight multiplies it. Parameter name <c>weight</c>.
+/// With the fused-rmsnorm lever it is aten::rms_norm (one kernel on CUDA where libtorch has one),
+/// which multiplies by the weight before rounding to the input dtype: equal in fp32, within one
+/// rounding step in bf16.
 /// </summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
@@ -27,6 +31,11 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        if (PerformanceLevers.Current.FusedRmsNorm && input.dtype == weight.dtype)
+        {
+            return ScriptKernels.RmsNorm(input, weight, Epsilon);
+        }
+
         using var scope = NewDisposeScope();
         Tensor x = input.to(ScalarType.Float32);
         Tensor variance = x.square().mean([-1L], keepdim: true); // (…, 1)

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Migu.Core;
+using Migu.Core.Runtime;
+using Migu.Models.Blocks;
 using Migu.Models.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -117,6 +119,14 @@ public sealed partial class LlamaForCausalLM : LanguageModel
     {
         using var scope = NewDisposeScope();
         long t = logits.shape[1];
+        if (PerformanceLevers.Current.ChunkedCrossEntropy)
+        {
+            // The labels move left instead of the logits (the last position predicts nothing), so the
+            // logits are used as they lie, with no narrowed copy of them.
+            Tensor shifted = cat([labels.narrow(1, 1, t - 1).to(ScalarType.Int64), full(labels.shape[0], 1, TokenCrossEntropy.IgnoreIndex, ScalarType.Int64, labels.device)], 1);
+            return TokenCrossEntropy.Mean(logits.reshape(-1, logits.shape[2]), shifted.reshape(-1)).MoveToOuterDisposeScope();
+        }
+
         Tensor predicted = logits.narrow(1, 0, t - 1).reshape(-1, logits.shape[2]).to(ScalarType.Float32); // (B·(T−1), V)
         Tensor targets = labels.narrow(1, 1, t - 1).reshape(-1).to(ScalarType.Int64); // (B·(T−1))
         return nn.functional.cross_entropy(predicted, targets, ignore_index: -100).MoveToOuterDisposeScope();

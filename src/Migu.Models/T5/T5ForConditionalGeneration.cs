@@ -1,4 +1,5 @@
 using Migu.Core;
+using Migu.Models.Blocks;
 using Migu.Models.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -125,8 +126,7 @@ public sealed partial class T5ForConditionalGeneration : LanguageModel
         if (batch.Labels is not null)
         {
             // In fp32 whatever the weights' dtype, as autocast does for cross-entropy.
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), batch.Labels.reshape(-1).to(ScalarType.Int64), ignore_index: IgnoreIndex);
+            loss = TokenCrossEntropy.Mean(logits.reshape(-1, logits.shape[^1]), batch.Labels.reshape(-1));
             loss.MoveToOuterDisposeScope();
         }
 
