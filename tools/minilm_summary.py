@@ -49,7 +49,9 @@ def group(runs, stage):
 
 
 def diagonal(m):
-    return [row[i] for i, row in enumerate(m["accuracy_matrix"])]
+    """Each task right after training it; MTL trains all tasks in one phase, so its one row."""
+    rows = m["accuracy_matrix"]
+    return [row[i] for i, row in enumerate(rows)] if len(rows) == len(m["tasks"]) else rows[-1]
 
 
 def mean_matrix(runs):
