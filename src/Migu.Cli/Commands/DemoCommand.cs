@@ -33,7 +33,6 @@ internal static class DemoCommand
             Epochs = DemoSetting.Epochs,
             Lr = DemoSetting.LearningRate,
             Batch = 16,
-            WarmupRatio = 0.1,
             MaxSourceLength = DemoSetting.MaxTokens,
             FreezeEmbeddings = true,
         },
@@ -70,8 +69,16 @@ internal static class DemoCommand
             }
 
             string root = parse.GetValue(output)!;
-            RunMetrics plain = RunSession.Execute(ft with { Migu = null }, Path.Combine(root, "ft"), "1/2 sequential fine-tuning (FT)");
-            RunMetrics migu = RunSession.Execute(ft with { Migu = miguOptions }, Path.Combine(root, "ft-migu"), $"2/2 FT + MIGU (T = {miguOptions.Threshold}, {miguOptions.Layers})");
+            string ftRoot = Path.Combine(root, "ft");
+            string miguRoot = Path.Combine(root, "ft-migu");
+            Recipe withMigu = ft with { Migu = miguOptions };
+            RunMetrics plain = RunSession.Execute(ft with { Migu = null }, ftRoot, "1/2 sequential fine-tuning (FT)");
+            if (StartFromFirstTask(ftRoot, miguRoot, withMigu))
+            {
+                AnsiConsole.MarkupLine("MIGU skips the first task, so FT + MIGU starts from FT's model after it and trains the other three");
+            }
+
+            RunMetrics migu = RunSession.Execute(withMigu, miguRoot, $"2/2 FT + MIGU (T = {miguOptions.Threshold}, {miguOptions.Layers})");
             AnsiConsole.Write(new Columns(
                 ResultTables.Matrix(plain, "FT: accuracy %"),
                 ResultTables.Matrix(migu, "FT + MIGU: accuracy %")));
@@ -86,6 +93,67 @@ internal static class DemoCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// FT + MIGU trains its first task exactly as FT does (MIGU skips the first task, the seed and
+    /// data are the same), so a fresh FT + MIGU store is started as a copy of FT's after that task:
+    /// recipe.json of the MIGU run, the first row of metrics.json, the task-1 checkpoint, its loss rows
+    /// and predictions. The runner then resumes it after task 1. Saves a quarter of the second run.
+    /// </summary>
+    private static bool StartFromFirstTask(string ftRoot, string miguRoot, Recipe withMigu)
+    {
+        RunStore ftStore = RunStore.OpenForReading(ftRoot);
+        RunMetrics? metrics = ftStore.ReadMetrics();
+        if (withMigu.Migu is not { SkipFirstTask: true } || Directory.Exists(miguRoot) || metrics is not { Finished: true } || metrics.Tasks.Count < 2)
+        {
+            return false;
+        }
+
+        string checkpoint = ftStore.TaskCheckpoint(0, metrics.Tasks[0]);
+        if (!Directory.Exists(checkpoint))
+        {
+            return false;
+        }
+
+        RunStore.WriteDirectory(miguRoot, temp =>
+        {
+            File.WriteAllText(Path.Combine(temp, RunStore.RecipeFile), RecipeJson.Serialize(withMigu));
+            RunMetrics first = metrics with
+            {
+                AccuracyMatrix = [metrics.AccuracyMatrix[0]],
+                MacroF1Matrix = [metrics.MacroF1Matrix[0]],
+                Timings = [metrics.Timings[0]],
+                TotalSeconds = metrics.Timings[0].TrainSeconds + metrics.Timings[0].EvalSeconds,
+                Acc = null, Bwt = null, Fwt = null, Forgetting = null, MacroF1 = null,
+                Finished = false,
+            };
+            File.WriteAllText(Path.Combine(temp, RunStore.MetricsFile), RunStore.SerializeMetrics(first));
+            string[] loss = File.Exists(ftStore.LossPath) ? File.ReadAllLines(ftStore.LossPath) : [];
+            File.WriteAllLines(Path.Combine(temp, RunStore.LossFile), loss.Where((line, i) => i == 0 || line.Split(',')[1] == "0"));
+            CopyDirectory(checkpoint, Path.Combine(temp, "checkpoints", Path.GetFileName(checkpoint)));
+            string predictions = Path.Combine(ftRoot, "predictions");
+            foreach (string file in Directory.Exists(predictions) ? Directory.GetFiles(predictions, "after-01-*") : [])
+            {
+                Directory.CreateDirectory(Path.Combine(temp, "predictions"));
+                File.Copy(file, Path.Combine(temp, "predictions", Path.GetFileName(file)));
+            }
+        });
+        return true;
+    }
+
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (string file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)));
+        }
+
+        foreach (string directory in Directory.GetDirectories(source))
+        {
+            CopyDirectory(directory, Path.Combine(target, Path.GetFileName(directory)));
+        }
     }
 
     /// <summary>One honest sentence on what the two runs show (rows, not hopes).</summary>
