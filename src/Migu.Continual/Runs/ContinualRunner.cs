@@ -81,7 +81,6 @@ public sealed class ContinualRunner(
             ForgettingProbe.CheckFiles(general); // before the run directory exists
         }
 
-        RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         IRunObserver shown = main ? observer ?? SilentObserver.Instance : SilentObserver.Instance;
         TorchSeed.All(recipe.Seed);
         var (model, tokenizer) = ModelLoader.LoadWithTokenizer(recipe.Model, recipe.Tokenizer, device);
@@ -94,6 +93,9 @@ public sealed class ContinualRunner(
 
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
         PromptTasks prompts = TaskSeams.For(recipe, model, tokenizer, tasks, device, shown);
+
+        // Opened once the model and its labels are known to work, so a run that cannot start writes nothing; rank 0 holds the directory until the run ends.
+        using RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         ForgettingProbe? forgetting = recipe.Forgetting is null ? null : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
         string? baseModel = ContinualMethods.Get(recipe.Method).UsesAdapters(recipe) ? SaveBase(store, model) : null;
         using IContinualStrategy strategy = ContinualMethods.CreateStrategy(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);

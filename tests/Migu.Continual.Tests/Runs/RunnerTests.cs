@@ -1,6 +1,7 @@
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Core;
+using Migu.Core.IO;
 
 namespace Migu.Continual.Tests.Runs;
 
@@ -117,6 +118,46 @@ public sealed class RunnerTests : IDisposable
         Assert.True(again.Finished);
     }
 
+    [Fact]
+    public void A_run_on_a_directory_another_run_holds_is_refused_and_writes_nothing()
+    {
+        string dir = Path.Combine(root, "run");
+        new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run();
+        string[] before = Listing(dir);
+
+        // Another run of this process holds the directory (from another thread; CLI tests do it from another process).
+        using var release = new ManualResetEventSlim();
+        using var taken = new ManualResetEventSlim();
+        var other = new Thread(() =>
+        {
+            using (DirectoryLock.Acquire(dir))
+            {
+                taken.Set();
+                release.Wait();
+            }
+        });
+        other.UnsafeStart();
+        taken.Wait();
+        try
+        {
+            var resumed = Assert.Throws<DirectoryInUseException>(() => new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run());
+            var fresh = Assert.Throws<DirectoryInUseException>(() => new ContinualRunner(Tiny() with { Seed = 5 }, SyntheticTasks.Two(), dir).Run());
+            Assert.Equal(Environment.ProcessId, resumed.HolderPid);
+            Assert.Contains($"{dir} is in use by another migu process (pid {Environment.ProcessId}", fresh.Message, StringComparison.Ordinal);
+            Assert.Equal(before.Append(DirectoryLock.FileName).Order(StringComparer.Ordinal), Listing(dir));
+        }
+        finally
+        {
+            release.Set();
+            other.Join();
+        }
+
+        Assert.Equal(before, Listing(dir));
+        Assert.True(new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run().Finished); // free again
+        File.WriteAllText(Path.Combine(root, "file"), "x");
+        Assert.Contains("is a file", Assert.Throws<MiguUserException>(() => new ContinualRunner(Tiny(), SyntheticTasks.Two(), Path.Combine(root, "file")).Run()).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("llama-tiny", "ft")]
     [InlineData("t5-tiny", "lora")]
@@ -153,6 +194,12 @@ public sealed class RunnerTests : IDisposable
         Assert.Equal(12, m.Timings[0].Steps);
         Assert.Null(m.Bwt);
     }
+
+    /// <summary>Every file under <paramref name="dir"/> with its size and time of last write, sorted.</summary>
+    private static string[] Listing(string dir) =>
+        [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetFileName(f) == DirectoryLock.FileName ? DirectoryLock.FileName : $"{Path.GetRelativePath(dir, f)} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f).Ticks}")
+            .Order(StringComparer.Ordinal)];
 
     /// <summary>Loss values in step order (the seconds column differs between runs).</summary>
     private static string[] LossColumn(string dir) =>
