@@ -46,6 +46,7 @@ internal static class DemoCommand
         flags.AddTo(command, except: ["--migu", "--method"]);
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
+            string root = OutPath.Directory(parse.GetValue(output)!);
             Recipe ft = flags.Apply(parse, DefaultRecipe);
             Recipe withMigu = ft with { Migu = (ft.Migu ?? new MiguOptions()) with { Threshold = parse.GetValue(threshold) } };
             withMigu.Migu!.Validate();
@@ -55,7 +56,6 @@ internal static class DemoCommand
                 return 0;
             }
 
-            string root = parse.GetValue(output)!;
             RunMetrics plain = RunSession.Execute(ft with { Migu = null }, Path.Combine(root, "ft"), "1/2 sequential fine-tuning (FT)");
             RunMetrics migu = RunSession.Execute(withMigu, Path.Combine(root, "ft-migu"), $"2/2 FT + MIGU (T = {withMigu.Migu.Threshold})");
             AnsiConsole.Write(new Columns(

@@ -40,7 +40,7 @@ internal static class PretrainCommand
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
             string corpusPath = Path.GetFullPath(parse.GetValue(corpus)!);
-            string outDirectory = Path.GetFullPath(parse.GetValue(output)!);
+            string outDirectory = Path.GetFullPath(OutPath.Directory(parse.GetValue(output)!));
             Recipe recipe = flags.Apply(parse, Defaults);
             recipe = recipe with { Model = HubCache.Resolve(recipe.Model) }; // a cached hub id continues its snapshot
             bool continues = ModelCheckpoint.IsCheckpointDirectory(recipe.Model);
