@@ -56,11 +56,6 @@ internal static class EvalCommand
             {
                 var encoder = new ExampleEncoder(tokenizer, m.Family, recipe.Training.MaxSourceLength, recipe.Training.MaxTargetLength);
                 var predictor = new TaskPredictor(m, encoder, recipe.Eval, target);
-                foreach (LoadedTask task in loaded)
-                {
-                    predictor.CheckLabels(task.Name, task.Labels); // before scoring anything
-                }
-
                 var results = new JsonArray();
                 var table = new Table().AddColumn("task").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("accuracy %").RightAligned()).AddColumn(new TableColumn("macro-F1 %").RightAligned());
                 double sum = 0;
