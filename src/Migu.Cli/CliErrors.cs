@@ -59,3 +59,53 @@ internal static class CliErrors
         }
     }
 }
+
+/// <summary>
+/// What an --out names, checked before any work starts: a directory where a file is wanted, or a file
+/// where a directory is wanted (itself or a folder above it), is one line and exit code 2 instead of
+/// an IOException's stack trace after minutes of work.
+/// </summary>
+internal static class OutPath
+{
+    /// <summary><paramref name="path"/> as a directory to write into (made later if absent).</summary>
+    public static string Directory(string path, string flag = "--out")
+    {
+        string full = Path.GetFullPath(path);
+        if (System.IO.File.Exists(full))
+        {
+            throw new MiguUserException($"{flag} {path} is a file; give a directory");
+        }
+
+        RefuseFileAbove(full, path, flag);
+        return path;
+    }
+
+    /// <summary><paramref name="path"/> as a file to write (replaced if present).</summary>
+    public static string File(string path, string flag = "--out")
+    {
+        string full = Path.GetFullPath(path);
+        if (System.IO.Directory.Exists(full))
+        {
+            throw new MiguUserException($"{flag} {path} is a directory; give a file name");
+        }
+
+        RefuseFileAbove(full, path, flag);
+        return path;
+    }
+
+    private static void RefuseFileAbove(string full, string path, string flag)
+    {
+        for (string? above = Path.GetDirectoryName(full); above is not null; above = Path.GetDirectoryName(above))
+        {
+            if (System.IO.File.Exists(above))
+            {
+                throw new MiguUserException($"{flag} {path}: {above} is a file, not a directory");
+            }
+
+            if (System.IO.Directory.Exists(above))
+            {
+                return;
+            }
+        }
+    }
+}

@@ -210,6 +210,37 @@ public sealed class MiguController : IDisposable
         updateMasks.HasKeptRows = withRows;
     }
 
+    /// <summary>
+    /// The random masks' generator state (its bytes), or null for magnitude masks, which keep no state
+    /// between steps. A mid-task checkpoint saves it and <see cref="ImportRandomState"/> restores it,
+    /// so a resumed task draws the masks the uninterrupted one would have drawn.
+    /// </summary>
+    public byte[]? ExportRandomState()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (random is null)
+        {
+            return null;
+        }
+
+        using Tensor state = random.get_state();
+        return state.data<byte>().ToArray();
+    }
+
+    /// <summary>Restores a state <see cref="ExportRandomState"/> gave (of a controller with random masks).</summary>
+    public void ImportRandomState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (random is null)
+        {
+            throw new InvalidOperationException("only random masks have a generator state");
+        }
+
+        using Tensor bytes = tensor(state, ScalarType.Byte);
+        random.set_state(bytes);
+    }
+
     /// <summary>Multiplies each target's gradient rows by its mask (the paper's gradient masking).</summary>
     public void MaskGradients()
     {

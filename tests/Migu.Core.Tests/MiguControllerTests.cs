@@ -204,6 +204,37 @@ public class MiguControllerTests
     }
 
     [Fact]
+    public void Random_masks_continue_from_an_exported_generator_state_as_if_never_interrupted()
+    {
+        float[] Draw(MiguController migu)
+        {
+            migu.BuildMasks();
+            return TestTensors.Values(migu.MaskOf(migu.Targets[1]));
+        }
+
+        var options = new MiguOptions { Source = MaskSource.Random, Threshold = 0.5, Seed = 9 };
+        using var model = new TinyMlp(8, 20);
+        using var whole = new MiguController(model, options);
+        float[][] uninterrupted = [.. Enumerable.Range(0, 6).Select(_ => Draw(whole))];
+
+        using var first = new MiguController(model, options);
+        for (int s = 0; s < 3; s++)
+        {
+            Draw(first);
+        }
+
+        byte[] state = first.ExportRandomState()!;
+        using var resumed = new MiguController(model, options); // a fresh process: the generator starts at the seed
+        Assert.Equal(uninterrupted[0], Draw(resumed)); // without the state, step 3 would repeat step 0's mask
+        resumed.ImportRandomState(state);
+        Assert.Equal(uninterrupted[3..], Enumerable.Range(0, 3).Select(_ => Draw(resumed)));
+
+        using var magnitude = new MiguController(model, options with { Source = MaskSource.Magnitude });
+        Assert.Null(magnitude.ExportRandomState());
+        Assert.Throws<InvalidOperationException>(() => magnitude.ImportRandomState(state));
+    }
+
+    [Fact]
     public void Quantile_rule_is_used_when_chosen()
     {
         // At T = 0.3 the two rules keep different numbers of rows on both of TinyMlp's widths.

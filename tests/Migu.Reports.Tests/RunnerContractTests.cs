@@ -24,7 +24,7 @@ public sealed class RunnerContractTests : IDisposable
     {
         string[] tasks = ["agnews", "dbpedia"];
         var recipe = new Recipe { Tasks = tasks, Migu = new MiguOptions { Mode = MiguMode.Update }, Seed = 1024 };
-        var store = RunStore.Open(Path.Combine(_root, "run"), recipe);
+        using var store = RunStore.Open(Path.Combine(_root, "run"), recipe);
         store.WriteMetrics(RunStoreBuilder.Metrics(tasks, [[0.8, 0.1]], [0.05, 0.1], seconds: 12.5));
         store.AppendLoss(0, new StepRecord(0, 1, 2, 0, 2.25, 0.25, 1e-4, 300), "agnews", 0.5);
         store.AppendLoss(1, new StepRecord(0, 2, 2, 0, 1.75, 0, 1e-4, 610), "agnews", 1.25);

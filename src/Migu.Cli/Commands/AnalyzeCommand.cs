@@ -42,7 +42,7 @@ internal static class AnalyzeCommand
         {
             var reportOptions = new AnalysisReportOptions
             {
-                OutDirectory = parse.GetValue(output)!,
+                OutDirectory = OutPath.Directory(parse.GetValue(output)!),
                 Format = ReportImageFormats.Parse(parse.GetValue(format)!),
                 Order = ParseOrder(parse.GetValue(order)!),
                 Scale = ParseScale(parse.GetValue(yScale)!),

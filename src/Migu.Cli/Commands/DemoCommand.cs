@@ -68,7 +68,7 @@ internal static class DemoCommand
                 ImportedModels.Ensure(importing: line => AnsiConsole.MarkupLine(Markup.Escape(line)));
             }
 
-            string root = parse.GetValue(output)!;
+            string root = OutPath.Directory(parse.GetValue(output)!);
             string ftRoot = Path.Combine(root, "ft");
             string miguRoot = Path.Combine(root, "ft-migu");
             Recipe withMigu = ft with { Migu = miguOptions };

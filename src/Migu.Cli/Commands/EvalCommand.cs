@@ -33,6 +33,7 @@ internal static class EvalCommand
         flags.AddTo(command);
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
+            string outFile = OutPath.File(parse.GetValue(output)!);
             Recipe recipe = flags.Apply(parse, new Recipe());
             IReadOnlyList<LoadedTask> loaded = RunTasks.Load(recipe);
             Device target = TorchRuntime.ParseDevice(recipe.Device);
@@ -77,9 +78,9 @@ internal static class EvalCommand
                     ["tasks"] = results,
                     ["mean_accuracy"] = sum / loaded.Count,
                 };
-                AtomicFile.WriteAllText(parse.GetValue(output)!, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.WriteAllText(outFile, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.Write(table);
-                Console.WriteLine($"mean accuracy {100 * sum / loaded.Count:F1} % → {parse.GetValue(output)}");
+                Console.WriteLine($"mean accuracy {100 * sum / loaded.Count:F1} % → {outFile}");
                 return 0;
             }
             finally

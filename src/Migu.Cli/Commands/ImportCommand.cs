@@ -22,7 +22,7 @@ internal static class ImportCommand
         };
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
-            ImportResult r = EncoderImport.Run(parse.GetValue(output)!, parse.GetValue(package)!, parse.GetValue(packageDir));
+            ImportResult r = EncoderImport.Run(OutPath.Directory(parse.GetValue(output)!), parse.GetValue(package)!, parse.GetValue(packageDir));
             var c = r.Config;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{r.Package} ({r.DllPath}) → {r.OutputDirectory}: BERT, {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads, "

@@ -24,6 +24,7 @@ internal static class MagnitudesCommand
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
             new MiguOptions { Threshold = parse.GetValue(threshold) }.Validate(); // before loading a large model
+            string outPath = OutPath.File(parse.GetValue(output)!);
             string inputPath = parse.GetValue(input)!;
             if (!File.Exists(inputPath))
             {
@@ -33,7 +34,6 @@ internal static class MagnitudesCommand
             ModelBatch batch = MagnitudeProbe.ParseBatch(File.ReadAllText(inputPath), inputPath);
             using LanguageModel m = ModelLoader.Load(parse.GetValue(model)!, TorchRuntime.ParseDevice(parse.GetValue(device)!));
             var report = MagnitudeProbe.Run(m, batch, parse.GetValue(threshold));
-            string outPath = parse.GetValue(output)!;
             AtomicFile.WriteAllText(outPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
             Console.WriteLine($"wrote {outPath}: {report["layers"]!.AsObject().Count} layers, loss {report["loss"]?.ToJsonString() ?? "n/a"}");
             return 0;

@@ -5,6 +5,7 @@ using Migu.Continual.Pretraining;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Core;
+using Migu.Core.IO;
 using Migu.Models;
 using Migu.Models.Checkpoints;
 using Spectre.Console;
@@ -39,7 +40,7 @@ internal static class PretrainCommand
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
             string corpusPath = Path.GetFullPath(parse.GetValue(corpus)!);
-            string outDirectory = Path.GetFullPath(parse.GetValue(output)!);
+            string outDirectory = Path.GetFullPath(OutPath.Directory(parse.GetValue(output)!));
             Recipe recipe = flags.Apply(parse, Defaults);
             recipe = recipe with { Model = HubCache.Resolve(recipe.Model) }; // a cached hub id continues its snapshot
             bool continues = ModelCheckpoint.IsCheckpointDirectory(recipe.Model);
@@ -62,10 +63,12 @@ internal static class PretrainCommand
     private static int Pretrain(Recipe recipe, string outDirectory)
     {
         string domain = recipe.Pretrain!.Corpora![0].Name;
-        ObservedRun.Execute(outDirectory, (observer, cancel) => new ContinualPretrainingRunner(recipe, [], outDirectory, observer).Run(cancel));
+        using (DirectoryLock.Acquire(outDirectory)) // the run and the export into its directory, as one holder
+        {
+            ObservedRun.Execute(outDirectory, (observer, cancel) => new ContinualPretrainingRunner(recipe, [], outDirectory, observer).Run(cancel));
+            PretrainedExport.Export(RunStore.OpenForReading(outDirectory).TaskCheckpoint(0, domain), outDirectory);
+        }
 
-        string checkpoint = RunStore.Open(outDirectory, recipe).TaskCheckpoint(0, domain);
-        PretrainedExport.Export(checkpoint, outDirectory);
         PretrainingReport? report = PretrainingReport.Read(Path.Combine(outDirectory, PretrainingReport.FileName));
         if (report is { HeldOutLoss.Count: > 0 } && report.HeldOutLoss[0][0] is double after)
         {

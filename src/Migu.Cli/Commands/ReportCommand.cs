@@ -31,7 +31,7 @@ internal static class ReportCommand
 
             var options = new ReportOptions
             {
-                OutDirectory = parse.GetValue(output)!,
+                OutDirectory = OutPath.Directory(parse.GetValue(output)!),
                 Format = ReportImageFormats.Parse(parse.GetValue(format)!),
             };
             ReportResult result = ReportGenerator.Write(dirs, options);

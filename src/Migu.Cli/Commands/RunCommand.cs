@@ -34,8 +34,8 @@ internal static class RunCommand
                 return 0;
             }
 
-            string outDirectory = parse.GetValue(output)
-                ?? throw new MiguUserException("--out DIR is required: the run directory for the recipe, metrics, checkpoints and logs");
+            string outDirectory = OutPath.Directory(parse.GetValue(output)
+                ?? throw new MiguUserException("--out DIR is required: the run directory for the recipe, metrics, checkpoints and logs"));
             RunMetrics metrics = RunSession.Execute(recipe, outDirectory);
             AnsiConsole.Write(ResultTables.Matrix(metrics, "accuracy (%) after each task (rows) on each task (columns)"));
             AnsiConsole.Write(ResultTables.Summary([(recipe.Method + (recipe.Migu is null ? string.Empty : "+MIGU"), metrics)]));

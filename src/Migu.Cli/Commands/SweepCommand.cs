@@ -33,10 +33,10 @@ internal static class SweepCommand
         flags.AddTo(command, except: ["--seed"]);
         command.SetAction(parse => CliErrors.Run(parse, () =>
         {
+            string root = OutPath.Directory(parse.GetValue(output)!);
             Recipe baseRecipe = flags.Apply(parse, parse.GetValue(recipeFile) is string path ? RecipeJson.Load(path) : new Recipe());
             var axes = ParseGrid(parse.GetValue(grid)!);
             long[] seedList = [.. parse.GetValue(seeds)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSeed)];
-            string root = parse.GetValue(output)!;
             var points = Product(axes);
             var runs = new List<string>();
             int total = points.Count * seedList.Length;

@@ -16,6 +16,7 @@ internal static class TokenizerCommand
         var train = new Command("train", "Learn a byte-level BPE tokenizer (Hugging Face tokenizer.json) from text") { corpus, vocabSize, output };
         train.SetAction(parse => CliErrors.Run(parse, () =>
         {
+            string dir = OutPath.Directory(parse.GetValue(output)!);
             string[] files = parse.GetValue(corpus)!;
             foreach (string f in files.Where(f => !File.Exists(f)))
             {
@@ -24,7 +25,6 @@ internal static class TokenizerCommand
 
             var clock = Stopwatch.StartNew();
             TrainedBpe bpe = ByteLevelBpeTrainer.Train(files.SelectMany(File.ReadLines), parse.GetValue(vocabSize));
-            string dir = parse.GetValue(output)!;
             ByteLevelBpeTrainer.Save(bpe, dir);
             Console.WriteLine($"{bpe.Vocabulary.Count} tokens ({bpe.Merges.Count} merges) from {files.Length} file(s) in {clock.Elapsed.TotalSeconds:F1} s → {dir}");
             return 0;

@@ -62,7 +62,7 @@ public sealed class ContinualPretrainingRunner(Recipe recipe, IReadOnlyList<Load
 
         bool existed = Directory.Exists(outDirectory);
         bool fresh = !File.Exists(Path.Combine(outDirectory, RunStore.RecipeFile));
-        RunStore store = RunStore.Open(outDirectory, recipe);
+        using RunStore store = RunStore.Open(outDirectory, recipe); // held until the run ends
         PretrainingRun run;
         try
         {

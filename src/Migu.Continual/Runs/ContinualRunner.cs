@@ -86,7 +86,6 @@ public sealed class ContinualRunner(
             ForgettingProbe.CheckFiles(general); // before the run directory exists
         }
 
-        RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
         IRunObserver shown = main ? observer ?? SilentObserver.Instance : SilentObserver.Instance;
         TorchSeed.All(recipe.Seed);
         var (model, tokenizer) = TaskSeams.LoadModel(recipe, tasks, device);
@@ -98,13 +97,12 @@ public sealed class ContinualRunner(
         }
 
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights
-        ForgettingProbe? forgetting = null;
         ITaskEncoding encoding;
         ITaskEvaluator evaluator;
+        PromptTasks? prompts = null;
         if (model.Family.Generates)
         {
-            PromptTasks prompts = PromptTasks.Create(recipe, model, tokenizer, tasks, device, shown);
-            forgetting = recipe.Forgetting is null ? null : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
+            prompts = PromptTasks.Create(recipe, model, tokenizer, tasks, device, shown);
             (encoding, evaluator) = (prompts, prompts);
         }
         else
@@ -113,6 +111,11 @@ public sealed class ContinualRunner(
             (encoding, evaluator) = (classes, classes);
         }
 
+        // Opened once the model and its labels are known to work, so a run that cannot start writes nothing; rank 0 holds the directory until the run ends.
+        using RunStore store = main ? RunStore.Open(outDirectory, recipe) : RunStore.OpenForReading(outDirectory);
+        ForgettingProbe? forgetting = recipe.Forgetting is null || prompts is null
+            ? null
+            : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
         string? baseModel = ContinualMethods.Get(recipe.Method).UsesAdapters(recipe) ? SaveBase(store, model) : null;
         using IContinualStrategy strategy = ContinualMethods.CreateStrategy(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
         var context = new RunContext { Recipe = recipe, Store = store, Model = model, Strategy = strategy, Device = device, Weights = weights, Parallel = parallel, Observer = shown };

@@ -26,6 +26,9 @@ public sealed record MidTaskState
     /// <summary>Tokens of the task so far.</summary>
     public long Tokens { get; init; }
 
+    /// <summary>The random-update baseline's mask generator state, base64 (<see cref="Core.MiguController.ExportRandomState"/>); null for magnitude masks or without MIGU.</summary>
+    public string? MaskGenerator { get; init; }
+
     public static MidTaskState? Read(string directory)
     {
         string path = Path.Combine(directory, FileName);

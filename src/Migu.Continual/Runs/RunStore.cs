@@ -16,8 +16,10 @@ namespace Migu.Continual.Runs;
 /// loss.csv, run.log, TensorBoard events/, and checkpoints/ (one per task, plus mid/ while a
 /// task is under way). Every file a reader may open is written atomically. In a data-parallel job
 /// rank 0 alone writes; the other ranks open the store for reading, and its writes do nothing there.
+/// The writing store holds the directory's lock (<see cref="DirectoryLock"/>) until disposed, so a
+/// second run on the same directory is refused instead of interleaving its files with the first's.
 /// </summary>
-public sealed class RunStore
+public sealed class RunStore : IDisposable
 {
     public const string RecipeFile = "recipe.json";
     public const string MetricsFile = "metrics.json";
@@ -31,10 +33,13 @@ public sealed class RunStore
         WriteIndented = true,
     };
 
-    private RunStore(string root, bool writes)
+    private readonly DirectoryLock? held;
+
+    private RunStore(string root, bool writes, DirectoryLock? held = null)
     {
         Root = root;
         Writes = writes;
+        this.held = held;
     }
 
     public string Root { get; }
@@ -62,37 +67,54 @@ public sealed class RunStore
         Path.Combine(CheckpointsDirectory, $"task-{taskIndex + 1:00}-{SafeName(taskName)}");
 
     /// <summary>
-    /// Opens <paramref name="directory"/> for <paramref name="recipe"/>: a new or empty directory gets
-    /// recipe.json; one that holds the same recipe (device aside) is resumed; a different recipe is refused.
+    /// Opens <paramref name="directory"/> for <paramref name="recipe"/> and locks it: a new or empty
+    /// directory gets recipe.json; one that holds the same recipe (device aside) is resumed; a
+    /// different recipe, a directory another run holds, a non-empty directory without a run and a
+    /// path that is a file are refused, with nothing written. Dispose the store to let the lock go.
     /// </summary>
     public static RunStore Open(string directory, Recipe recipe)
     {
-        var store = new RunStore(Path.GetFullPath(directory), writes: true);
-        if (File.Exists(store.RecipePath))
+        string root = Path.GetFullPath(directory);
+        if (File.Exists(root))
         {
-            Recipe existing = RecipeJson.Load(store.RecipePath);
-            string? difference = FirstDifference(Identity(existing), Identity(recipe), "$");
-            if (difference is not null)
-            {
-                throw new MiguUserException(
-                    $"{store.Root} holds a run of a different recipe ({difference}); use another --out, or delete the directory to start over");
-            }
-        }
-        else
-        {
-            if (Directory.Exists(store.Root) && Directory.EnumerateFileSystemEntries(store.Root).Any())
-            {
-                throw new MiguUserException($"{store.Root} is not empty and holds no {RecipeFile}; refusing to write a run into it");
-            }
-
-            AtomicFile.WriteAllText(store.RecipePath, RecipeJson.Serialize(recipe));
+            throw new MiguUserException($"{root} is a file; a run needs a directory (give another --out)");
         }
 
-        return store;
+        RefuseForeignContents(root); // before the lock creates anything
+        DirectoryLock held = DirectoryLock.Acquire(root);
+        try
+        {
+            var store = new RunStore(root, writes: true, held);
+            if (File.Exists(store.RecipePath))
+            {
+                Recipe existing = RecipeJson.Load(store.RecipePath);
+                string? difference = FirstDifference(Identity(existing), Identity(recipe), "$");
+                if (difference is not null)
+                {
+                    throw new MiguUserException(
+                        $"{store.Root} holds a run of a different recipe ({difference}); use another --out, or delete the directory to start over");
+                }
+            }
+            else
+            {
+                RefuseForeignContents(root); // again under the lock: another process may have written meanwhile
+                AtomicFile.WriteAllText(store.RecipePath, RecipeJson.Serialize(recipe));
+            }
+
+            return store;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The store as a data-parallel rank other than 0 sees it: read, never written.</summary>
     public static RunStore OpenForReading(string directory) => new(Path.GetFullPath(directory), writes: false);
+
+    /// <summary>Lets the directory's lock go (a reading store holds none).</summary>
+    public void Dispose() => held?.Dispose();
 
     /// <summary>The metrics of the finished tasks, or null before the first.</summary>
     public RunMetrics? ReadMetrics() => File.Exists(MetricsPath) ? ReadMetrics(MetricsPath) : null;
@@ -205,6 +227,16 @@ public sealed class RunStore
         else
         {
             Directory.Move(temp, target);
+        }
+    }
+
+    /// <summary>A directory with files but no recipe.json is not a run store: writing one into it would mix a run with whatever it holds.</summary>
+    private static void RefuseForeignContents(string root)
+    {
+        if (!File.Exists(Path.Combine(root, RecipeFile)) && Directory.Exists(root)
+            && Directory.EnumerateFileSystemEntries(root).Any(e => Path.GetFileName(e) != DirectoryLock.FileName))
+        {
+            throw new MiguUserException($"{root} is not empty and holds no {RecipeFile}; refusing to write a run into it");
         }
     }
 

@@ -246,6 +246,11 @@ internal abstract class TaskRun(RunContext run)
         {
             strategy.LoadCheckpoint(Store.MidTaskDirectory);
             optimizer.ImportState(Safetensors.LoadStateDict(Path.Combine(Store.MidTaskDirectory, MidTaskState.OptimizerFile)), names);
+            if (mid.MaskGenerator is string state)
+            {
+                migu?.ImportRandomState(Convert.FromBase64String(state)); // the masks continue where they were
+            }
+
             (startStep, trainSeconds, tokens) = (mid.Step, mid.TrainSeconds, mid.Tokens);
             Store.Log($"{Noun} {name}: resumed at step {startStep} of {totalSteps}");
         }
@@ -272,7 +277,7 @@ internal abstract class TaskRun(RunContext run)
                     run.Observer.StepDone(step, tokens / Math.Max(trainSeconds + trainClock.Elapsed.TotalSeconds, 1e-9));
                     AfterStep(plan, step, stepBase + step.Step);
                 },
-                done => WriteMidCheckpoint(phase, done, optimizer, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
+                done => WriteMidCheckpoint(phase, done, optimizer, migu, names, trainSeconds + trainClock.Elapsed.TotalSeconds, tokens),
                 cancel);
         }
 
@@ -346,14 +351,21 @@ internal abstract class TaskRun(RunContext run)
         return scores with { TestSizes = m.TestSizes, Timings = m.Timings, TotalSeconds = m.TotalSeconds, Finished = false };
     }
 
-    private void WriteMidCheckpoint(RunPhase phase, int step, IStatefulOptimizer optimizer, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
+    private void WriteMidCheckpoint(RunPhase phase, int step, IStatefulOptimizer optimizer, MiguController? migu, IReadOnlyDictionary<Parameter, string> names, double seconds, long tokens)
     {
         if (!Store.Writes)
         {
             return; // every rank holds the same weights and optimizer state; rank 0 saves them
         }
 
-        new MidTaskState { TaskIndex = phase.Index, Step = step, TrainSeconds = seconds, Tokens = tokens }.Commit(Store.MidTaskDirectory, run.Strategy, optimizer, names);
+        new MidTaskState
+        {
+            TaskIndex = phase.Index,
+            Step = step,
+            TrainSeconds = seconds,
+            Tokens = tokens,
+            MaskGenerator = migu?.ExportRandomState() is byte[] state ? Convert.ToBase64String(state) : null,
+        }.Commit(Store.MidTaskDirectory, run.Strategy, optimizer, names);
         Store.Log($"{Noun} {phase.Name}: mid-{Noun} checkpoint at step {step}");
     }
 

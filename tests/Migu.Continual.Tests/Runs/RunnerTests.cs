@@ -1,6 +1,8 @@
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
+using Migu.Continual.Strategies;
 using Migu.Core;
+using Migu.Core.IO;
 
 namespace Migu.Continual.Tests.Runs;
 
@@ -66,14 +68,23 @@ public sealed class RunnerTests : IDisposable
         Assert.Equal(LossColumn(Path.Combine(root, "a")), LossColumn(Path.Combine(root, "b")));
     }
 
+    /// <summary>Every registered method, MIGU on for some (random brings its own random masks, whose generator must resume too).</summary>
+    public static TheoryData<string, bool> EveryMethod()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (ContinualMethod method in ContinualMethods.All)
+        {
+            data.Add(method.Name, method.Name is "ewc" or "replay" or "lora" or "inclora");
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData("ft", false)]
-    [InlineData("ewc", true)]
-    [InlineData("replay", true)]
-    [InlineData("inclora", true)]
-    [InlineData("olora", false)]
+    [MemberData(nameof(EveryMethod))]
     public void A_run_killed_between_tasks_or_mid_task_resumes_to_the_same_result(string method, bool withMigu)
     {
+        int lastPhase = ContinualMethods.Get(method).JointPhase ? 0 : 1; // mtl trains once, on both tasks
         Recipe recipe = Tiny(method: method, migu: withMigu ? new MiguOptions { Threshold = 0.5, Mode = MiguMode.Update } : null)
             with { Replay = new ReplaySettings { Fraction = 0.25 } };
         string whole = Path.Combine(root, "whole");
@@ -85,10 +96,10 @@ public sealed class RunnerTests : IDisposable
         Assert.Single(RunStore.ReadMetrics(Path.Combine(between, "metrics.json")).AccuracyMatrix);
         RunMetrics resumedBetween = new ContinualRunner(recipe, SyntheticTasks.Two(), between).Run();
 
-        // Killed mid-task (cancelled at step 3 of task 2: a mid-task checkpoint is written first).
+        // Killed mid-task (cancelled at step 3 of the last phase: a mid-task checkpoint is written first).
         string midway = Path.Combine(root, "midway");
         using var cancel = new CancellationTokenSource();
-        Assert.Throws<OperationCanceledException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), midway, new CancelAtStep(1, 3, cancel)).Run(cancel.Token));
+        Assert.Throws<OperationCanceledException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), midway, new CancelAtStep(lastPhase, 3, cancel)).Run(cancel.Token));
         Assert.True(File.Exists(Path.Combine(midway, "checkpoints", "mid", "mid.json")));
         RunMetrics resumedMidway = new ContinualRunner(recipe, SyntheticTasks.Two(), midway).Run();
 
@@ -115,6 +126,46 @@ public sealed class RunnerTests : IDisposable
         // The device is not part of a run's identity.
         RunMetrics again = new ContinualRunner(Tiny() with { Device = "auto" }, SyntheticTasks.Two(), dir).Run();
         Assert.True(again.Finished);
+    }
+
+    [Fact]
+    public void A_run_on_a_directory_another_run_holds_is_refused_and_writes_nothing()
+    {
+        string dir = Path.Combine(root, "run");
+        new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run();
+        string[] before = Listing(dir);
+
+        // Another run of this process holds the directory (from another thread; CLI tests do it from another process).
+        using var release = new ManualResetEventSlim();
+        using var taken = new ManualResetEventSlim();
+        var other = new Thread(() =>
+        {
+            using (DirectoryLock.Acquire(dir))
+            {
+                taken.Set();
+                release.Wait();
+            }
+        });
+        other.UnsafeStart();
+        taken.Wait();
+        try
+        {
+            var resumed = Assert.Throws<DirectoryInUseException>(() => new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run());
+            var fresh = Assert.Throws<DirectoryInUseException>(() => new ContinualRunner(Tiny() with { Seed = 5 }, SyntheticTasks.Two(), dir).Run());
+            Assert.Equal(Environment.ProcessId, resumed.HolderPid);
+            Assert.Contains($"{dir} is in use by another migu process (pid {Environment.ProcessId}", fresh.Message, StringComparison.Ordinal);
+            Assert.Equal(before.Append(DirectoryLock.FileName).Order(StringComparer.Ordinal), Listing(dir));
+        }
+        finally
+        {
+            release.Set();
+            other.Join();
+        }
+
+        Assert.Equal(before, Listing(dir));
+        Assert.True(new ContinualRunner(Tiny(), SyntheticTasks.Two(), dir).Run().Finished); // free again
+        File.WriteAllText(Path.Combine(root, "file"), "x");
+        Assert.Contains("is a file", Assert.Throws<MiguUserException>(() => new ContinualRunner(Tiny(), SyntheticTasks.Two(), Path.Combine(root, "file")).Run()).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -153,6 +204,12 @@ public sealed class RunnerTests : IDisposable
         Assert.Equal(12, m.Timings[0].Steps);
         Assert.Null(m.Bwt);
     }
+
+    /// <summary>Every file under <paramref name="dir"/> with its size and time of last write, sorted.</summary>
+    private static string[] Listing(string dir) =>
+        [.. Directory.GetFiles(dir, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetFileName(f) == DirectoryLock.FileName ? DirectoryLock.FileName : $"{Path.GetRelativePath(dir, f)} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f).Ticks}")
+            .Order(StringComparer.Ordinal)];
 
     /// <summary>Loss values in step order (the seconds column differs between runs).</summary>
     private static string[] LossColumn(string dir) =>
