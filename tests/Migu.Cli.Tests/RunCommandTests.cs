@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Migu.Cli.Commands;
 
 namespace Migu.Cli.Tests;
 
@@ -134,7 +135,13 @@ public sealed class RunCommandTests : IDisposable
         }
 
         JsonNode migu = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft-migu", "recipe.json")))!;
-        Assert.Equal(0.7, migu["migu"]!["threshold"]!.GetValue<double>());
+        Assert.Equal(DemoSetting.Threshold, migu["migu"]!["threshold"]!.GetValue<double>());
+        // FT + MIGU started from FT's store after the first task (MIGU skips it), then trained the rest itself.
+        Assert.Contains("starts from FT's model after it", stdout, StringComparison.Ordinal);
+        JsonNode ftMetrics = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft", "metrics.json")))!;
+        JsonNode miguMetrics = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft-migu", "metrics.json")))!;
+        Assert.Equal(ftMetrics["accuracy_matrix"]![0]!.ToJsonString(), miguMetrics["accuracy_matrix"]![0]!.ToJsonString());
+        Assert.Equal(["1", "2", "3"], File.ReadAllLines(Path.Combine(outDir, "ft-migu", "loss.csv")).Skip(1).Select(l => l.Split(',')[1]).Where(t => t != "0").Distinct());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft", "recipe.json")))!["migu"]);
     }
 
