@@ -56,7 +56,7 @@ internal static class EvalCommand
             try
             {
                 Func<LoadedTask, IReadOnlyList<string>> answer = m.Family.Generates
-                    ? GenerativeAnswers(m, tokenizer, recipe, target)
+                    ? GenerativeAnswers(m, tokenizer, recipe, target, loaded)
                     : ClassifierAnswers(m, tokenizer, recipe, target, adapterDirs.Length > 0);
                 var results = new JsonArray();
                 var table = new Table().AddColumn("task").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("accuracy %").RightAligned()).AddColumn(new TableColumn("macro-F1 %").RightAligned());
@@ -91,10 +91,15 @@ internal static class EvalCommand
         return command;
     }
 
-    private static Func<LoadedTask, IReadOnlyList<string>> GenerativeAnswers(LanguageModel model, ITextTokenizer tokenizer, Recipe recipe, Device device)
+    private static Func<LoadedTask, IReadOnlyList<string>> GenerativeAnswers(LanguageModel model, ITextTokenizer tokenizer, Recipe recipe, Device device, IReadOnlyList<LoadedTask> tasks)
     {
         var encoder = new ExampleEncoder(tokenizer, model.Family, recipe.Training.MaxSourceLength, recipe.Training.MaxTargetLength);
         var predictor = new TaskPredictor(model, encoder, recipe.Eval, device);
+        foreach (LoadedTask task in tasks)
+        {
+            predictor.CheckLabels(task.Name, task.Labels); // before scoring anything
+        }
+
         return task => predictor.Predict([.. task.Test.Select(p => p.Prompt)], task.Labels);
     }
 

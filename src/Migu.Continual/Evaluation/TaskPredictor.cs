@@ -1,5 +1,6 @@
 using Migu.Continual.Recipes;
 using Migu.Continual.Training;
+using Migu.Core;
 using Migu.Models;
 using Migu.Models.Tokenizers;
 using static TorchSharp.torch;
@@ -13,6 +14,32 @@ namespace Migu.Continual.Evaluation;
 /// </summary>
 public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, EvalSettings settings, Device device)
 {
+    /// <summary>
+    /// Refuses a label this predictor could never answer, which would silently score zero: one the
+    /// answer budget cuts (training.max_target_length: the model learns, and ranking scores, the cut
+    /// label) or, when generating, one with more tokens than eval.max_new_tokens lets it write.
+    /// </summary>
+    public void CheckLabels(string task, IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        foreach (string label in labels)
+        {
+            int needed = encoder.TargetTokens(label);
+            if (needed > encoder.MaxTargetLength)
+            {
+                throw new MiguUserException(
+                    $"training.max_target_length {encoder.MaxTargetLength} cannot hold label '{label}' of task {task} ({needed} tokens with EOS); raise --max-target-len");
+            }
+
+            // Generation stops at EOS or after max_new_tokens; the label's own tokens must fit (EOS may be cut off).
+            if (settings.Mode == EvalMode.Generate && needed - 1 > settings.MaxNewTokens)
+            {
+                throw new MiguUserException(
+                    $"eval.max_new_tokens {settings.MaxNewTokens} cannot generate label '{label}' of task {task} ({needed - 1} tokens); raise eval.max_new_tokens, or score with --eval rank");
+            }
+        }
+    }
+
     /// <summary>One prediction per prompt, in order; <paramref name="progress"/> gets the number of prompts done.</summary>
     public IReadOnlyList<string> Predict(IReadOnlyList<string> prompts, IReadOnlyList<string> labels, Action<int>? progress = null) =>
         [.. Run(prompts, labels, progress, _ => true).Select(a => a!)];
@@ -81,7 +108,7 @@ public sealed class TaskPredictor(LanguageModel model, ExampleEncoder encoder, E
     {
         if (labels.Count == 0)
         {
-            throw new Migu.Core.MiguUserException("rank evaluation needs the task's labels");
+            throw new MiguUserException("rank evaluation needs the task's labels");
         }
 
         int[][] targets = [.. labels.Select(encoder.EncodeTarget)];

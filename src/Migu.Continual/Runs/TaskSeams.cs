@@ -96,22 +96,13 @@ public sealed class PromptTasks : ITaskEncoding, ITaskEvaluator
             observer.Info($"prompts are cut to {source} tokens: the model has {positions} positions and answers take up to {target}");
         }
 
-        var encoder = new ExampleEncoder(tokenizer, model.Family, source, target);
+        var prompts = new PromptTasks(model, new ExampleEncoder(tokenizer, model.Family, source, target), recipe.Eval, device);
         foreach (LoadedTask task in tasks)
         {
-            foreach (string label in task.Labels)
-            {
-                // A label the target budget would cut could never be produced, and would silently score zero.
-                int needed = encoder.TargetTokens(label);
-                if (needed > encoder.MaxTargetLength)
-                {
-                    throw new MiguUserException(
-                        $"training.max_target_length {encoder.MaxTargetLength} cannot hold label '{label}' of task {task.Name} ({needed} tokens with EOS); raise --max-target-len");
-                }
-            }
+            prompts.predictor.CheckLabels(task.Name, task.Labels); // a label that can never be produced would silently score zero
         }
 
-        return new PromptTasks(model, encoder, recipe.Eval, device);
+        return prompts;
     }
 
     public ITrainingData TrainingData(IReadOnlyList<PromptedExample> examples) => new EncodedTaskData([.. examples.Select(Encoder.Encode)], Encoder);

@@ -169,6 +169,42 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Theory]
+    [InlineData("llama-tiny")]
+    [InlineData("t5-tiny")]
+    public void A_label_the_answer_budget_or_max_new_tokens_cannot_hold_is_refused_naming_it_and_writing_nothing(string model)
+    {
+        const string Long = "a remarkably verbose label";
+        IReadOnlyList<LoadedTask> tasks =
+        [
+            SyntheticTasks.Two()[0],
+            new(SyntheticTasks.Data("moods", ["calm", Long], 8, 4, 3), new Migu.Continual.Prompts.PromptBuilder()),
+        ];
+        // Its tokens as the model must write them: after "Answer:" a decoder continues with a space.
+        int tokens = Migu.Models.Tokenizers.EmbeddedTokenizer.Compact().Encode(model == "llama-tiny" ? " " + Long : Long, addSpecialTokens: false).Count;
+        Assert.InRange(tokens, 3, 20);
+        Recipe generating = Tiny(model) with
+        {
+            Training = Tiny().Training with { MaxTargetLength = tokens + 1 },
+            Eval = new EvalSettings { Mode = EvalMode.Generate, MaxNewTokens = tokens - 1 },
+        };
+        string dir = Path.Combine(root, "run");
+
+        var e = Assert.Throws<MiguUserException>(() => new ContinualRunner(generating, tasks, dir).Run());
+        Assert.Equal($"eval.max_new_tokens {tokens - 1} cannot generate label '{Long}' of task moods ({tokens} tokens); raise eval.max_new_tokens, or score with --eval rank", e.Message);
+        Assert.False(Directory.Exists(dir), "a run that cannot start writes nothing");
+
+        var cut = Assert.Throws<MiguUserException>(() => new ContinualRunner(generating with { Training = generating.Training with { MaxTargetLength = tokens } }, tasks, dir).Run());
+        Assert.Equal($"training.max_target_length {tokens} cannot hold label '{Long}' of task moods ({tokens + 1} tokens with EOS); raise --max-target-len", cut.Message);
+        Assert.False(Directory.Exists(dir));
+
+        // Exactly enough: the label's own tokens (EOS may be cut off), or ranking, which generates nothing.
+        Recipe fits = generating with { Eval = generating.Eval with { MaxNewTokens = tokens }, Training = generating.Training with { Epochs = 1 } };
+        Assert.True(new ContinualRunner(fits, tasks, Path.Combine(root, "fits")).Run().Finished);
+        Recipe ranking = generating with { Eval = generating.Eval with { Mode = EvalMode.Rank }, Training = generating.Training with { Epochs = 1 } };
+        Assert.True(new ContinualRunner(ranking, tasks, Path.Combine(root, "ranking")).Run().Finished);
+    }
+
+    [Theory]
     [InlineData("llama-tiny", "ft")]
     [InlineData("t5-tiny", "lora")]
     public void Bf16_weights_train_with_fp32_masters_and_resume_exactly(string model, string method)
