@@ -1,5 +1,6 @@
 using Migu.Core;
 using Migu.Models.Checkpoints;
+using Migu.Models.Encoders;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -168,24 +169,5 @@ public sealed class BertForSequenceClassification : LanguageModel
     public override Tensor Generate(Tensor inputIds, Tensor? attentionMask, int maxNewTokens) =>
         throw new MiguUserException("BERT is an encoder; it does not generate");
 
-    private Tensor Loss(Tensor logits, Tensor labels)
-    {
-        long batch = logits.shape[0];
-        if (labels.numel() != batch)
-        {
-            throw new MiguUserException($"BERT classifier: expected one label per sequence ({batch}), got [{string.Join(", ", labels.shape)}]");
-        }
-
-        if (Config.NumLabels == 1)
-        {
-            return nn.functional.mse_loss(logits.reshape(-1), labels.to(logits.dtype, logits.device).reshape(-1));
-        }
-
-        if (labels.is_floating_point())
-        {
-            throw new MiguUserException("BERT classifier: single-label classification needs integer class labels");
-        }
-
-        return nn.functional.cross_entropy(logits, labels.to(ScalarType.Int64, logits.device).reshape(-1));
-    }
+    private Tensor Loss(Tensor logits, Tensor labels) => SequenceClassification.Loss(logits, labels, Config.NumLabels, "BERT");
 }

@@ -66,9 +66,7 @@ public sealed record RobertaConfig : IEncoderConfig
     public long HeadDim => HiddenSize / NumAttentionHeads;
 
     /// <summary>The name of class <paramref name="index"/>.</summary>
-    public string LabelName(int index) => Id2Label is not null && index < Id2Label.Count
-        ? Id2Label[index]
-        : string.Create(CultureInfo.InvariantCulture, $"LABEL_{index}");
+    public string LabelName(int index) => SequenceClassification.LabelName(Id2Label, index);
 
     /// <summary>Refuses sizes the model cannot be built with, naming the key.</summary>
     public void Validate(string source)
