@@ -82,9 +82,22 @@ def finished(path):
     return metrics is not None and metrics.get("finished") is True
 
 
+def done_elsewhere(opts):
+    """Names of the finished runs in --done files (runs.jsonl lines of an earlier call's runs)."""
+    names = set()
+    for path in opts.done:
+        with open(path) as f:
+            for line in f:
+                entry = json.loads(line)
+                if entry.get("metrics", {}).get("finished") is True:
+                    names.add(entry["run"])
+    return names
+
+
 def run_jobs(jobs, opts, deadline):
     """Runs the jobs, opts.jobs at a time; returns False when the deadline stopped it."""
-    pending = [j for j in jobs if not finished(os.path.join(opts.runs, j.name))]
+    elsewhere = done_elsewhere(opts)
+    pending = [j for j in jobs if j.name not in elsewhere and not finished(os.path.join(opts.runs, j.name))]
     done = len(jobs) - len(pending)
     print(f"{len(jobs)} runs, {done} already finished", flush=True)
     running = []
@@ -174,6 +187,13 @@ def mean_acc(opts, names):
 
 def choose(opts):
     """The MIGU setting and LoRA learning rate with the best mean ACC over the tuning seeds."""
+    if opts.choice:
+        # A later call on a fresh machine has no tuning runs: it reuses what the tuning stage chose.
+        with open(opts.choice) as f:
+            choice = json.load(f)
+        print(f"chosen earlier ({opts.choice}): MIGU T{choice['migu_t']}-{choice['migu_layers']}, LoRA lr {choice['lora_lr']}",
+              flush=True)
+        return choice
     scores = {}
     for t in MIGU_T:
         for layers in MIGU_LAYERS:
@@ -264,14 +284,20 @@ def main():
     p.add_argument("--grid-epochs", type=int, default=1)
     p.add_argument("--grid-limit", action="append", default=[],
                    help="extra flags for grid runs only (smoke tests: --grid-limit=--max-train=16)")
+    p.add_argument("--choice", help="choice.json of an earlier tuning stage (instead of this folder's tuning runs)")
+    p.add_argument("--grid-seeds", help="comma-separated grid seeds (default 42,1024,2048)")
+    p.add_argument("--done", action="append", default=[],
+                   help="runs.jsonl of earlier calls: runs finished there are not run again")
     p.add_argument("--smoke", action="store_true",
                    help="one seed per stage, one order, T 0.7 only, one LoRA rate: checks the whole pipeline quickly")
     p.add_argument("extra", nargs="*", help="flags for every run (after --)")
     opts = p.parse_args()
+    global TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR, ORDERS
     if opts.smoke:
-        global TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR, ORDERS
         TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR = [1], [4], [42], [0.7], [1e-3]
         ORDERS = {3: ORDERS[3]}
+    if opts.grid_seeds:
+        GRID_SEEDS = [int(s) for s in opts.grid_seeds.split(",")]
     opts.migu = opts.migu.split()
     opts.grid_limits = [a for flag in opts.grid_limit for a in flag.split("=", 1)]
     deadline = time.time() + opts.deadline
