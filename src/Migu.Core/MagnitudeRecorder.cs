@@ -24,7 +24,7 @@ internal static class MagnitudeRecorder
         using var scope = NewDisposeScope();
         Tensor y = output.detach(); // (…, units): detached, so nothing below is recorded by autograd
         Tensor? mask = TokenMask.Current; // (N) or null
-        bool onePass = PerformanceLevers.Current.L1Recording;
+        bool onePass = PerformanceLevers.On(y.device_type).L1Recording;
         if (mask is null && onePass)
         {
             // One reduction that reads y once and sums in fp32: no |y| tensor is written.

@@ -24,6 +24,9 @@ public sealed class MiguController : IDisposable
     private bool recording;
     private bool disposed;
 
+    /// <summary>Where the masks are built, which decides the performance levers' defaults.</summary>
+    private DeviceType LeverDevice => groups.Count > 0 ? groups[0].Magnitudes.device_type : DeviceType.CPU;
+
     /// <summary>Selects the trainable projections of <paramref name="model"/> that <paramref name="options"/> names.</summary>
     public MiguController(nn.Module model, MiguOptions options)
         : this(SelectTargets(model, options), options)
@@ -149,7 +152,7 @@ public sealed class MiguController : IDisposable
         ArgumentNullException.ThrowIfNull(optimizer);
         ObjectDisposedException.ThrowIf(disposed, this);
         bool update = Options.Mode == MiguMode.Update;
-        if (!Active || !PerformanceLevers.Current.FoldedGradientMasks || !(update || optimizer is IGradientMaskFolding))
+        if (!Active || !PerformanceLevers.On(LeverDevice).FoldedGradientMasks || !(update || optimizer is IGradientMaskFolding))
         {
             return MaskStep();
         }
@@ -183,7 +186,7 @@ public sealed class MiguController : IDisposable
             MagnitudeReducer?.Invoke([.. groups.Select(g => g.Magnitudes)]);
         }
 
-        bool withRows = Options.Mode == MiguMode.Update && PerformanceLevers.Current.IndexedUpdateRows && groups.All(g => g.KeptRows is not null);
+        bool withRows = Options.Mode == MiguMode.Update && PerformanceLevers.On(LeverDevice).IndexedUpdateRows && groups.All(g => g.KeptRows is not null);
         foreach (WidthGroup g in groups)
         {
             using var scope = NewDisposeScope();

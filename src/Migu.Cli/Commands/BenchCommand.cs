@@ -88,7 +88,7 @@ internal static class BenchCommand
                 ["torchsharp"] = TorchRuntime.TorchSharpVersion,
                 ["device"] = target.ToString(),
                 ["threads"] = torch.get_num_threads(),
-                ["levers"] = PerformanceLevers.Current.ToString(),
+                ["levers"] = PerformanceLevers.On(target.type).ToString(),
             }.ToJsonString());
             if (target.type == DeviceType.CUDA)
             {

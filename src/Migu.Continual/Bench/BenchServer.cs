@@ -35,7 +35,7 @@ public static class BenchServer
             ["tokens_per_step"] = session.TokensPerStep,
             ["dtype"] = session.Dtype,
             ["device"] = session.Device,
-            ["build_levers"] = PerformanceLevers.Current.ToString(),
+            ["build_levers"] = PerformanceLevers.On(session.DeviceType).ToString(),
             ["torchsharp"] = TorchRuntime.TorchSharpVersion,
         });
         int blocks = 0;
@@ -67,7 +67,7 @@ public static class BenchServer
                     "update" => MiguMode.Update,
                     _ => throw new MiguUserException($"MODE '{words[1]}' is not off, gradient or update"),
                 };
-                PerformanceLevers levers = PerformanceLevers.Parse(words[2]);
+                PerformanceLevers levers = PerformanceLevers.Parse(words[2], session.DeviceType);
                 int warmup = Count(words[3], "WARMUP", 0);
                 int steps = Count(words[4], "STEPS", 1);
                 long rssBefore = ProcessMemory.ResetPeak();

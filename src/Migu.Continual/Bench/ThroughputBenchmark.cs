@@ -28,7 +28,7 @@ public static class ThroughputBenchmark
         long rssBefore = ProcessMemory.ResetPeak();
         memory?.ResetPeak();
         using var session = new BenchSession(c);
-        BenchBlock block = session.RunBlock(c.Migu?.Mode, PerformanceLevers.Current, c.Warmup, c.Steps);
+        BenchBlock block = session.RunBlock(c.Migu?.Mode, PerformanceLevers.On(session.DeviceType), c.Warmup, c.Steps);
         double median = block.MedianMs;
         double tokensPerSecond = session.TokensPerStep / (median / 1000);
         return new BenchResult
@@ -48,7 +48,7 @@ public static class ThroughputBenchmark
             MfuPct = session.IsLora || !session.IsCuda ? null : Math.Round(100 * 6.0 * session.Params * tokensPerSecond / PeakFlops, 1),
             Dtype = session.Dtype,
             Device = session.Device,
-            Levers = PerformanceLevers.Current.ToString(),
+            Levers = PerformanceLevers.On(session.DeviceType).ToString(),
             BreakdownMs = c.Breakdown ? block.BreakdownMs : null,
         };
     }
@@ -124,6 +124,8 @@ public sealed class BenchSession : IDisposable
     public bool IsLora => lora is not null;
 
     public bool IsCuda => device.type == DeviceType.CUDA;
+
+    public DeviceType DeviceType => device.type;
 
     public string Dtype { get; }
 
@@ -224,7 +226,7 @@ public sealed class BenchSession : IDisposable
     /// </summary>
     private static LanguageModel Build(string preset, Device device, ScalarType weights)
     {
-        if (weights == ScalarType.Float32 || !PerformanceLevers.Current.DirectBf16Build)
+        if (weights == ScalarType.Float32 || !PerformanceLevers.On(device.type).DirectBf16Build)
         {
             LanguageModel staged = ModelLoader.Load(preset, device);
             if (weights != ScalarType.Float32)

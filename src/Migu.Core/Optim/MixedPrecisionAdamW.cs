@@ -1,4 +1,5 @@
 using Migu.Core.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -140,7 +141,7 @@ public sealed class MixedPrecisionAdamW : IStatefulOptimizer, IGradientMaskFoldi
         using var noGrad = no_grad();
         RowMaskDictionary? folded = pendingGradientMasks;
         pendingGradientMasks = null;
-        PerformanceLevers levers = PerformanceLevers.Current;
+        PerformanceLevers levers = PerformanceLevers.On(parameters.Count > 0 ? parameters[0].device_type : DeviceType.CPU);
         if (perParameter || (rowMasks is not null && !levers.IndexedUpdateRows))
         {
             StepPerParameter(rowMasks, folded);

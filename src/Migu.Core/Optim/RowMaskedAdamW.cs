@@ -193,7 +193,7 @@ public sealed class RowMaskedAdamW : RowMaskedOptimizer, IStatefulOptimizer
 
     protected override void BeginStep()
     {
-        fusing = PerformanceLevers.Current.FusedAdamW;
+        fusing = Parameters.Count > 0 && PerformanceLevers.On(Parameters[0].device_type).FusedAdamW;
     }
 
     /// <summary>The weights that update whole this step, in one aten::_fused_adamw_ call per (step count, dtype, device).</summary>

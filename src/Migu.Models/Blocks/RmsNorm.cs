@@ -31,7 +31,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        if (PerformanceLevers.Current.FusedRmsNorm && input.dtype == weight.dtype)
+        if (PerformanceLevers.On(input.device_type).FusedRmsNorm && input.dtype == weight.dtype)
         {
             return ScriptKernels.RmsNorm(input, weight, Epsilon);
         }

@@ -24,7 +24,7 @@ public static class TokenCrossEntropy
     {
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(targets);
-        if (PerformanceLevers.Current.ChunkedCrossEntropy)
+        if (PerformanceLevers.On(logits.device_type).ChunkedCrossEntropy)
         {
             return Chunked.apply(logits, targets.to(ScalarType.Int64));
         }

@@ -119,7 +119,7 @@ public sealed partial class LlamaForCausalLM : LanguageModel
     {
         using var scope = NewDisposeScope();
         long t = logits.shape[1];
-        if (PerformanceLevers.Current.ChunkedCrossEntropy)
+        if (PerformanceLevers.On(logits.device_type).ChunkedCrossEntropy)
         {
             // The labels move left instead of the logits (the last position predicts nothing), so the
             // logits are used as they lie, with no narrowed copy of them.
