@@ -2,9 +2,15 @@
 """Turns the run stores of tools/minilm_study.py into the markdown tables of docs/results-minilm.md
 (stages demo, tune, report) and docs/results.md (stage grid). Standard library only.
 
-    python3 tools/minilm_summary.py RUNS_FOLDER [demo|tune|report|grid ...]
+    python3 tools/minilm_summary.py RUNS [demo|tune|report|grid ...]
+    python3 tools/minilm_summary.py --stores RUNS_JSONL OUT_FOLDER [PREFIX]
 
-RUNS_FOLDER holds one folder per run (metrics.json, recipe.json), as study.tar.xz unpacks.
+RUNS is a folder with one folder per run (metrics.json, recipe.json), as study.tar.xz unpacks, or a
+runs.jsonl (one {"run", "metrics", "recipe"} line a run, as docs/device-logs/2026-12-05-minilm has).
+--stores writes the runs of a runs.jsonl whose names start with PREFIX back as run stores for
+`migu report`, with each recipe's model path shortened to its folder name (the runs of different
+device calls read one checkpoint from different temporary paths, which the report would otherwise
+treat as different models).
 Accuracies are percentages; "a ± s" is the mean and the sample standard deviation over seeds.
 """
 import json
@@ -16,8 +22,20 @@ import sys
 NAME = re.compile(r"^(?P<stage>demo|tune|report|grid)-(?P<config>.+)-s(?P<seed>\d+)$")
 
 
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def load(root):
     runs = []
+    if os.path.isfile(root):
+        for entry in read_jsonl(root):
+            match = NAME.match(entry["run"])
+            if match and entry["metrics"].get("finished"):
+                runs.append({"name": entry["run"], "stage": match["stage"], "config": match["config"],
+                             "seed": int(match["seed"]), "m": entry["metrics"]})
+        return sorted(runs, key=lambda r: r["name"])
     for name in sorted(os.listdir(root)):
         match = NAME.match(name)
         path = os.path.join(root, name, "metrics.json")
@@ -127,7 +145,48 @@ def grid_table(runs):
     return "\n".join(lines)
 
 
+def grid_effect_table(runs):
+    """MIGU's effect as paired differences: per seed, the order-averaged ACC (BWT) with MIGU minus without."""
+    per = {}
+    for run in runs:
+        if run["stage"] != "grid":
+            continue
+        match = re.match(r"o(?P<order>\d)-(?P<method>[a-z-]+?)-(?P<migu>off|T.+)$", run["config"])
+        per.setdefault((match["method"], match["migu"], run["seed"]), []).append(run["m"])
+    lines = ["| method | MIGU | Δ ACC (points) | Δ BWT (points) | seeds where ACC rose |",
+             "|---|---|---|---|---|"]
+    for method in GRID_METHODS:
+        settings = sorted({k[1] for k in per if k[0] == method and k[1] != "off"})
+        for migu in settings:
+            d_acc, d_bwt = [], []
+            for seed in sorted({k[2] for k in per if k[0] == method}):
+                off, on = per.get((method, "off", seed)), per.get((method, migu, seed))
+                if not off or not on or len(off) != 3 or len(on) != 3:
+                    continue
+                d_acc.append(statistics.mean(m["acc"] for m in on) - statistics.mean(m["acc"] for m in off))
+                d_bwt.append(statistics.mean(m["bwt"] for m in on) - statistics.mean(m["bwt"] for m in off))
+            rose = sum(1 for d in d_acc if d > 0)
+            lines.append(f"| {method} | {migu} | {pm(d_acc)} | {pm(d_bwt)} | {rose} of {len(d_acc)} |")
+    return "\n".join(lines)
+
+
+def write_stores(jsonl, out, prefix=""):
+    for entry in read_jsonl(jsonl):
+        if not entry["run"].startswith(prefix):
+            continue
+        folder = os.path.join(out, entry["run"])
+        os.makedirs(folder, exist_ok=True)
+        recipe = dict(entry["recipe"])
+        recipe["model"] = os.path.basename(str(recipe["model"]).rstrip("/"))
+        for name, value in (("metrics.json", entry["metrics"]), ("recipe.json", recipe)):
+            with open(os.path.join(folder, name), "w") as f:
+                json.dump(value, f, indent=2)
+
+
 def main():
+    if sys.argv[1] == "--stores":
+        write_stores(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "")
+        return
     root = sys.argv[1]
     stages = sys.argv[2:] or ["demo", "tune", "report", "grid"]
     runs = load(root)
@@ -135,6 +194,8 @@ def main():
         print(f"## stage {stage}\n")
         if stage == "grid":
             print(grid_table(runs))
+            print()
+            print(grid_effect_table(runs))
         else:
             groups = group(runs, stage)
             print(summary_table(groups))

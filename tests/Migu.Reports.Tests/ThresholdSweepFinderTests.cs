@@ -1,4 +1,5 @@
 using Migu.Continual.Recipes;
+using Migu.Continual.Runs;
 using Migu.Core;
 using Migu.Reports.Analysis;
 using static Migu.Reports.Tests.RunGroupingTests;
@@ -54,5 +55,19 @@ public class ThresholdSweepFinderTests
             Run("u7", new Recipe { Migu = new MiguOptions { Threshold = 0.7, Mode = MiguMode.Update } }));
         Assert.Equal(["ft+MIGU", "ft+MIGU (update)"], sweeps.Select(s => s.Label).Order(StringComparer.Ordinal));
         Assert.All(sweeps, s => Assert.Null(s.Baseline));
+    }
+
+    [Fact]
+    public void Sweeps_over_different_task_orders_are_labelled_by_their_task_set()
+    {
+        string[] first = ["dbpedia", "amazon"], second = ["amazon", "dbpedia"];
+        RunMetrics Metrics(string[] tasks) => RunStoreBuilder.Metrics(tasks, [[0.9, 0.1], [0.7, 0.8]]);
+        var sweeps = Sweeps(
+            Run("a5", new Recipe { Tasks = first, Migu = new MiguOptions { Threshold = 0.5 } }, Metrics(first)),
+            Run("a7", new Recipe { Tasks = first, Migu = new MiguOptions { Threshold = 0.7 } }, Metrics(first)),
+            Run("b5", new Recipe { Tasks = second, Migu = new MiguOptions { Threshold = 0.5 } }, Metrics(second)),
+            Run("b7", new Recipe { Tasks = second, Migu = new MiguOptions { Threshold = 0.7 } }, Metrics(second)));
+        Assert.Equal(["ft+MIGU, tasks A", "ft+MIGU, tasks B"], sweeps.Select(s => s.Label).Order(StringComparer.Ordinal));
+        Assert.All(sweeps, s => Assert.Single(s.Points.Select(p => p.Group.TaskSet).Distinct()));
     }
 }
