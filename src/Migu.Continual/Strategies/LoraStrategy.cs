@@ -1,8 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Migu.Continual.Prompts;
 using Migu.Continual.Recipes;
 using Migu.Continual.Runs;
 using Migu.Continual.Training;
 using Migu.Core;
+using Migu.Core.IO;
 using Migu.Core.Lora;
 using Migu.Models;
 using Migu.Models.Adapters;
@@ -18,7 +21,9 @@ namespace Migu.Continual.Strategies;
 /// earlier ones frozen and summed in forward. Checkpoints hold each adapter in PEFT's layout
 /// (adapters/&lt;name&gt;/adapter_config.json + adapter_model.safetensors). A classifier's head
 /// (the <see cref="ProjectionKind.Head"/> projections over the run's labels, new to the base
-/// model) trains with every adapter, as PEFT's modules_to_save, and is kept in head.safetensors.
+/// model) trains with every adapter, as PEFT's modules_to_save, and is kept in head.safetensors,
+/// with its labels in row order in head_labels.json (so that `migu eval` can rebuild the classifier
+/// from the base encoder and the adapters alone).
 /// </summary>
 public class LoraStrategy : IContinualStrategy
 {
@@ -27,6 +32,9 @@ public class LoraStrategy : IContinualStrategy
 
     /// <summary>A classifier head's weights in a checkpoint, under their state-dict names.</summary>
     public const string HeadFile = "head.safetensors";
+
+    /// <summary>The head's labels, one per output row in order, as a JSON array beside <see cref="HeadFile"/>.</summary>
+    public const string HeadLabelsFile = "head_labels.json";
 
     private readonly bool incremental;
     private readonly long seed;
@@ -128,12 +136,58 @@ public class LoraStrategy : IContinualStrategy
         if (head.Count > 0)
         {
             StateDictFiles.SaveSafeTensorsFile(Path.Combine(directory, HeadFile), head.ToDictionary(h => h.Name, h => (Tensor)h.Parameter, StringComparer.Ordinal));
+            var labels = new JsonArray([.. (model.ClassLabels ?? []).Select(l => (JsonNode?)JsonValue.Create(l))]);
+            AtomicFile.WriteAllText(Path.Combine(directory, HeadLabelsFile), labels.ToJsonString());
         }
     }
 
+    /// <summary>
+    /// The checkpoint folder that holds the head trained with the adapter in <paramref name="adapterDirectory"/>
+    /// (checkpoint/adapters/NAME → checkpoint), and the head's labels in row order.
+    /// </summary>
+    public static (string Directory, IReadOnlyList<string> Labels) HeadBeside(string adapterDirectory)
+    {
+        string checkpoint = CheckpointOf(adapterDirectory);
+        string labelsPath = Path.Combine(checkpoint, HeadLabelsFile);
+        if (!File.Exists(Path.Combine(checkpoint, HeadFile)))
+        {
+            throw new MiguUserException($"{adapterDirectory}: an encoder needs the classification head trained with these adapters, and {Path.Combine(checkpoint, HeadFile)} does not exist; give an adapter folder inside a run checkpoint (checkpoints/task-NN-name/adapters/NAME)");
+        }
+
+        if (!File.Exists(labelsPath))
+        {
+            throw new MiguUserException($"{checkpoint}: {HeadFile} without {HeadLabelsFile} (a checkpoint written before the labels were saved): the head's rows cannot be named; rerun the task, or score a full fine-tuning checkpoint");
+        }
+
+        try
+        {
+            string[] labels = JsonNode.Parse(File.ReadAllText(labelsPath)) is JsonArray array
+                ? [.. array.Select(l => l is JsonValue v && v.TryGetValue(out string? s) && s.Length > 0 ? s : throw new JsonException("an entry is not a label string"))]
+                : [];
+            return labels.Length > 0 ? (checkpoint, labels) : throw new JsonException("no labels");
+        }
+        catch (JsonException e)
+        {
+            throw new MiguUserException($"{labelsPath}: not a JSON array of label strings ({e.Message})");
+        }
+    }
+
+    /// <summary>Whether the run checkpoint that holds <paramref name="adapterDirectory"/> kept a classifier head beside it.</summary>
+    public static bool HasHeadBeside(string adapterDirectory) => File.Exists(Path.Combine(CheckpointOf(adapterDirectory), HeadFile));
+
+    private static string CheckpointOf(string adapterDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(adapterDirectory);
+        string full = Path.GetFullPath(adapterDirectory).TrimEnd(Path.DirectorySeparatorChar);
+        return Path.GetDirectoryName(Path.GetDirectoryName(full)) ?? full;
+    }
+
+    /// <summary>Loads a checkpoint's head.safetensors into <paramref name="model"/>'s head (each name and shape checked).</summary>
+    public static void LoadHead(LanguageModel model, string directory) => LoadHead(HeadParameters(model), directory);
+
     public void LoadCheckpoint(string directory)
     {
-        LoadHead(directory);
+        LoadHead(head, directory);
         string root = Path.Combine(directory, AdaptersFolder);
         // Task order (task1, task2, …, not text order), so each loaded adapter freezes the one before.
         var saved = Directory.Exists(root)
@@ -154,7 +208,7 @@ public class LoraStrategy : IContinualStrategy
     }
 
     /// <summary>The head's weights from a checkpoint's head.safetensors (each name and shape checked), when the model has a head.</summary>
-    private void LoadHead(string directory)
+    private static void LoadHead(IReadOnlyList<(string Name, Parameter Parameter)> head, string directory)
     {
         if (head.Count == 0)
         {
