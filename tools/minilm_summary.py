@@ -117,13 +117,17 @@ def matrices(groups, order=None):
 GRID_METHODS = ["ft", "lora", "replay", "replay-lora", "inclora", "olora", "ewc", "mtl"]
 
 
+def grid_runs(runs):
+    """The grid stage's runs, each with its name parsed: order, method and MIGU setting."""
+    for run in runs:
+        if run["stage"] == "grid":
+            yield run, re.match(r"o(?P<order>\d)-(?P<method>[a-z-]+?)-(?P<migu>off|T.+)$", run["config"])
+
+
 def grid_table(runs):
     """Paper's Table 2 shape: ACC ± std per method and MIGU setting, per order and averaged over orders."""
     cells = {}
-    for run in runs:
-        if run["stage"] != "grid":
-            continue
-        match = re.match(r"o(?P<order>\d)-(?P<method>[a-z-]+?)-(?P<migu>off|T.+)$", run["config"])
+    for run, match in grid_runs(runs):
         cells.setdefault((match["method"], match["migu"]), {}).setdefault(int(match["order"]), []).append(run)
     lines = ["| method | MIGU | order 1 | order 2 | order 3 | average ACC | average BWT | average forgetting | runs |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -148,10 +152,7 @@ def grid_table(runs):
 def grid_effect_table(runs):
     """MIGU's effect as paired differences: per seed, the order-averaged ACC (BWT) with MIGU minus without."""
     per = {}
-    for run in runs:
-        if run["stage"] != "grid":
-            continue
-        match = re.match(r"o(?P<order>\d)-(?P<method>[a-z-]+?)-(?P<migu>off|T.+)$", run["config"])
+    for run, match in grid_runs(runs):
         per.setdefault((match["method"], match["migu"], run["seed"]), []).append(run["m"])
     lines = ["| method | MIGU | Δ ACC (points) | Δ BWT (points) | seeds where ACC rose |",
              "|---|---|---|---|---|"]
