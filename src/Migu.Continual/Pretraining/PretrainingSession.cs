@@ -71,7 +71,11 @@ internal sealed class PretrainingSession(PretrainingRun data, RunContext run, Lo
     {
         IReadOnlyList<int[]> sequences = DomainMix.For(phase.Index, [.. data.Domains.Select(d => d.Name)], data.TrainSequences, Run.Strategy.ReplayFraction, Recipe.Seed);
         var packed = new PackedTextData(sequences, data.Objective, new BatchDraw(Recipe.Seed, phase.Index, -1));
-        return TaskTrainingPlan.FromRecipe(Recipe, phase.Index, phase.Name, packed) with { MaxSteps = data.Settings.Steps };
+        return TaskTrainingPlan.FromRecipe(Recipe, phase.Index, phase.Name, packed) with
+        {
+            MaxSteps = data.Settings.Steps,
+            Order = phase.OrderOfBatches(Run.Strategy.ReplayFraction),
+        };
     }
 
     protected override string Describe(TaskTrainingPlan plan, int steps) =>

@@ -54,6 +54,14 @@ internal sealed record RunPhase(int Index, string Name, IReadOnlyList<int> Tasks
     /// <summary>The task index MIGU begins: the joint phase is not a "first task" (MIGU applies to it when on).</summary>
     public int MiguTask => Joint ? 1 : Index;
 
+    /// <summary>
+    /// Uniform batches when the phase mixes tasks: the joint phase over several tasks, or a later
+    /// phase of replay (which takes at least one example of every earlier task or domain); length-sorted
+    /// batches for one task's own examples.
+    /// </summary>
+    public BatchOrder OrderOfBatches(double replayFraction) =>
+        Tasks.Count > 1 || (Index > 0 && replayFraction > 0) ? BatchOrder.Uniform : BatchOrder.LengthSorted;
+
     /// <summary>A run's phases: one per task in order, or the one joint phase over all of them.</summary>
     public static IReadOnlyList<RunPhase> Plan(IReadOnlyList<string> names, bool joint) => joint
         ? [new RunPhase(0, "all", [.. Enumerable.Range(0, names.Count)], Joint: true)]
