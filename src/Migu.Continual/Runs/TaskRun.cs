@@ -39,7 +39,17 @@ internal sealed record RunContext
     public DataParallel? Parallel { get; init; }
 
     public required IRunObserver Observer { get; init; }
+
+    /// <summary>Tests only: wraps each phase's optimizer to see what every step hands it (null in real runs).</summary>
+    public OptimizerWatch? WatchOptimizer { get; init; }
 }
+
+/// <summary>
+/// A test's view of a phase's optimizer steps: it gets the optimizer the phase made, the phase's MIGU
+/// controller (null with MIGU off) and strategy, and returns the optimizer the phase uses (which
+/// disposes the one it was given).
+/// </summary>
+internal delegate IStatefulOptimizer OptimizerWatch(IStatefulOptimizer optimizer, MiguController? migu, IContinualStrategy strategy);
 
 /// <summary>
 /// One training phase of a run: a task (or domain) trained after the previous ones, or the joint
@@ -243,7 +253,8 @@ internal abstract class TaskRun(RunContext run)
 
         TaskTrainingPlan plan = Plan(phase);
         TrainingSettings t = Recipe.Training;
-        using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        IStatefulOptimizer made = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        using IStatefulOptimizer optimizer = run.WatchOptimizer?.Invoke(made, migu, strategy) ?? made;
         var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
         int totalSteps = plan.Steps().Count;
         long stepBase = metrics.Timings.Sum(x => (long)x.Steps);
