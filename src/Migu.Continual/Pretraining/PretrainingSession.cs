@@ -126,7 +126,7 @@ internal sealed class PretrainingSession(PretrainingRun data, RunContext run, Lo
             : null;
     }
 
-    protected override void Recorded(RunPhase phase) => report.Write(ReportPath);
+    protected override void Recorded(RunPhase phase) => RunStore.Writing(ReportPath, () => report.Write(ReportPath));
 
     protected override string Done(RunPhase phase, PhaseScores? scores) =>
         $"domain {phase.Name}: done, held-out loss [{string.Join(", ", report.HeldOutLoss[^1].Select(h => h is double v ? v.ToString("F3", CultureInfo.InvariantCulture) : "–"))}]";

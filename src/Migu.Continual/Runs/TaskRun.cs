@@ -401,7 +401,8 @@ internal abstract class TaskRun(RunContext run)
             }
         }
 
-        AtomicFile.WriteAllText(Path.Combine(Store.Root, "predictions", $"after-{phase.Index + 1:00}-{phase.Name}.jsonl"), string.Join('\n', lines) + "\n");
+        string path = Path.Combine(Store.Root, "predictions", $"after-{phase.Index + 1:00}-{phase.Name}.jsonl");
+        RunStore.Writing(path, () => AtomicFile.WriteAllText(path, string.Join('\n', lines) + "\n"));
     }
 
     private static void Forget(string directory)
