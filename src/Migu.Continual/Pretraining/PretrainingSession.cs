@@ -71,7 +71,11 @@ internal sealed class PretrainingSession(PretrainingRun data, RunContext run, Lo
     {
         IReadOnlyList<int[]> sequences = DomainMix.For(phase.Index, [.. data.Domains.Select(d => d.Name)], data.TrainSequences, Run.Strategy.ReplayFraction, Recipe.Seed);
         var packed = new PackedTextData(sequences, data.Objective, new BatchDraw(Recipe.Seed, phase.Index, -1));
-        return TaskTrainingPlan.FromRecipe(Recipe, phase.Index, phase.Name, packed) with { MaxSteps = data.Settings.Steps };
+        return TaskTrainingPlan.FromRecipe(Recipe, phase.Index, phase.Name, packed) with
+        {
+            MaxSteps = data.Settings.Steps,
+            Order = phase.OrderOfBatches(Run.Strategy.ReplayFraction),
+        };
     }
 
     protected override string Describe(TaskTrainingPlan plan, int steps) =>
@@ -122,7 +126,7 @@ internal sealed class PretrainingSession(PretrainingRun data, RunContext run, Lo
             : null;
     }
 
-    protected override void Recorded(RunPhase phase) => report.Write(ReportPath);
+    protected override void Recorded(RunPhase phase) => RunStore.Writing(ReportPath, () => report.Write(ReportPath));
 
     protected override string Done(RunPhase phase, PhaseScores? scores) =>
         $"domain {phase.Name}: done, held-out loss [{string.Join(", ", report.HeldOutLoss[^1].Select(h => h is double v ? v.ToString("F3", CultureInfo.InvariantCulture) : "–"))}]";

@@ -33,6 +33,9 @@ public sealed class ContinualRunner(
     // Hub ids become their cached snapshot directories here, so the run store records (and pins) the revision.
     private readonly Recipe recipe = recipe with { Model = HubCache.Resolve(recipe.Model), Tokenizer = recipe.Tokenizer is string t ? HubCache.Resolve(t) : null };
 
+    /// <summary>Tests only: sees every phase's optimizer steps (fine-tuning runs).</summary>
+    internal OptimizerWatch? WatchOptimizer { get; init; }
+
     public RunMetrics Run(CancellationToken cancel = default)
     {
         TrainingChecks.Validate(recipe); // before any run directory exists
@@ -118,7 +121,7 @@ public sealed class ContinualRunner(
             : new ForgettingProbe(recipe, model, tokenizer, prompts.Encoder, tasks, device, store.Root, shown);
         string? baseModel = ContinualMethods.Get(recipe.Method).UsesAdapters(recipe) ? SaveBase(store, model) : null;
         using IContinualStrategy strategy = ContinualMethods.CreateStrategy(recipe, model, [.. tasks.Select(t => t.Name)], baseModel);
-        var context = new RunContext { Recipe = recipe, Store = store, Model = model, Strategy = strategy, Device = device, Weights = weights, Parallel = parallel, Observer = shown };
+        var context = new RunContext { Recipe = recipe, Store = store, Model = model, Strategy = strategy, Device = device, Weights = weights, Parallel = parallel, Observer = shown, WatchOptimizer = WatchOptimizer };
         return new FineTuningSession(context, tasks, encoding, evaluator, forgetting).Execute(cancel);
     }
 

@@ -40,7 +40,10 @@ internal sealed class FineTuningSession(RunContext run, IReadOnlyList<LoadedTask
         return metrics;
     }
 
-    /// <summary>The task's examples (a strategy may add replayed ones), or every task's for the joint phase; per-task overrides applied.</summary>
+    /// <summary>
+    /// The task's examples (a strategy may add replayed ones), or every task's for the joint phase;
+    /// per-task overrides applied; a phase that mixes tasks batches them uniformly.
+    /// </summary>
     protected override TaskTrainingPlan Plan(RunPhase phase)
     {
         IReadOnlyList<PromptedExample> examples = phase.Joint ? [.. phase.Tasks.SelectMany(i => tasks[i].Train)] : Run.Strategy.TrainingData(phase.Index, tasks);
@@ -56,6 +59,7 @@ internal sealed class FineTuningSession(RunContext run, IReadOnlyList<LoadedTask
             Epochs = over?.Epochs ?? t.Epochs,
             Batch = over?.Batch ?? t.Batch,
             Lr = over?.Lr ?? t.Lr,
+            Order = phase.OrderOfBatches(Run.Strategy.ReplayFraction),
         };
     }
 

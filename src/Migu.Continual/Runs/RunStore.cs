@@ -98,7 +98,7 @@ public sealed class RunStore : IDisposable
             else
             {
                 RefuseForeignContents(root); // again under the lock: another process may have written meanwhile
-                AtomicFile.WriteAllText(store.RecipePath, RecipeJson.Serialize(recipe));
+                Writing(store.RecipePath, () => AtomicFile.WriteAllText(store.RecipePath, RecipeJson.Serialize(recipe)));
             }
 
             return store;
@@ -136,7 +136,7 @@ public sealed class RunStore : IDisposable
     {
         if (Writes)
         {
-            AtomicFile.WriteAllText(MetricsPath, SerializeMetrics(metrics));
+            Writing(MetricsPath, () => AtomicFile.WriteAllText(MetricsPath, SerializeMetrics(metrics)));
         }
     }
 
@@ -150,14 +150,7 @@ public sealed class RunStore : IDisposable
             return;
         }
 
-        bool fresh = !File.Exists(LossPath);
-        using var writer = new StreamWriter(LossPath, append: true, new UTF8Encoding(false));
-        if (fresh)
-        {
-            writer.WriteLine(LossHeader);
-        }
-
-        writer.WriteLine(string.Join(',',
+        string line = string.Join(',',
             globalStep.ToString(CultureInfo.InvariantCulture),
             step.TaskIndex.ToString(CultureInfo.InvariantCulture),
             taskName,
@@ -165,7 +158,23 @@ public sealed class RunStore : IDisposable
             (step.Loss + step.ExtraLoss).ToString("R", CultureInfo.InvariantCulture),
             step.Lr.ToString("R", CultureInfo.InvariantCulture),
             step.Tokens.ToString(CultureInfo.InvariantCulture),
-            seconds.ToString("F3", CultureInfo.InvariantCulture)));
+            seconds.ToString("F3", CultureInfo.InvariantCulture));
+        Writing(LossPath, () =>
+        {
+            using var file = new FileStream(LossPath, FileMode.Append, FileAccess.Write);
+            long before = file.Length;
+            byte[] bytes = Encoding.UTF8.GetBytes((before == 0 ? LossHeader + "\n" : string.Empty) + line + "\n");
+            try
+            {
+                file.Write(bytes);
+                file.Flush();
+            }
+            catch (IOException)
+            {
+                file.SetLength(before); // no half row for a resumed run to read; shrinking needs no space
+                throw;
+            }
+        });
     }
 
     /// <summary>Drops loss rows from global step <paramref name="fromStep"/> on (steps a resumed run repeats).</summary>
@@ -178,7 +187,7 @@ public sealed class RunStore : IDisposable
 
         var kept = File.ReadAllLines(LossPath)
             .Where((line, i) => i == 0 || long.Parse(line.AsSpan(0, line.IndexOf(',', StringComparison.Ordinal)), CultureInfo.InvariantCulture) < fromStep);
-        AtomicFile.WriteAllText(LossPath, string.Join('\n', kept) + "\n");
+        Writing(LossPath, () => AtomicFile.WriteAllText(LossPath, string.Join('\n', kept) + "\n"));
     }
 
     /// <summary>Appends a time-stamped line to run.log.</summary>
@@ -186,28 +195,62 @@ public sealed class RunStore : IDisposable
     {
         if (Writes)
         {
-            File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}\n", new UTF8Encoding(false));
+            Writing(LogPath, () => File.AppendAllText(LogPath, $"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}\n", new UTF8Encoding(false)));
         }
     }
 
     /// <summary>
     /// Writes a directory whole or not at all: <paramref name="write"/> fills a fresh <c>TARGET.tmp</c>
     /// (a stale one from a stopped run is removed first), which then replaces <paramref name="target"/>.
-    /// A run stopped while writing still finds the previous directory whole.
+    /// A run stopped while writing still finds the previous directory whole; a write that fails
+    /// removes its temp directory (a full disk gets its space back) and is a <see cref="Writing"/> error.
     /// </summary>
     public static void WriteDirectory(string target, Action<string> write)
     {
         ArgumentNullException.ThrowIfNull(write);
         string temp = target + ".tmp";
-        if (Directory.Exists(temp))
+        Writing(target, () =>
         {
-            Directory.Delete(temp, recursive: true);
-        }
+            if (Directory.Exists(temp))
+            {
+                Directory.Delete(temp, recursive: true);
+            }
 
-        Directory.CreateDirectory(temp);
-        write(temp);
-        CommitDirectory(temp, target);
+            Directory.CreateDirectory(temp);
+            try
+            {
+                write(temp);
+            }
+            catch
+            {
+                Directory.Delete(temp, recursive: true);
+                throw;
+            }
+
+            CommitDirectory(temp, target);
+        });
     }
+
+    /// <summary>
+    /// Runs one write of the store to <paramref name="path"/>. A full disk becomes one user error
+    /// naming the path: every file a run reads back is written to a temp name and renamed, so the
+    /// previous checkpoint and metrics.json are still whole, and running again resumes from them.
+    /// </summary>
+    public static void Writing(string path, Action write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        try
+        {
+            write();
+        }
+        catch (IOException e) when (IsDiskFull(e))
+        {
+            throw new MiguUserException($"{path}: no space left on the device; the run stopped at its last checkpoint, free some space and run it again to resume", e);
+        }
+    }
+
+    /// <summary>ENOSPC (Linux, macOS: .NET puts errno in HResult) or Windows' disk-full errors.</summary>
+    private static bool IsDiskFull(IOException e) => e.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027);
 
     /// <summary>Moves a fully written directory into place (replacing an older one), so a reader never sees half a checkpoint.</summary>
     public static void CommitDirectory(string temp, string target)
@@ -288,7 +331,8 @@ public sealed class TensorBoardLog(string directory) : IDisposable
 {
     private readonly SummaryWriter writer = TorchSharp.torch.utils.tensorboard.SummaryWriter(directory, createRunName: false);
 
-    public void Scalar(string tag, double value, long step) => writer.add_scalar(tag, (float)value, (int)Math.Min(step, int.MaxValue));
+    public void Scalar(string tag, double value, long step) =>
+        RunStore.Writing(directory, () => writer.add_scalar(tag, (float)value, (int)Math.Min(step, int.MaxValue)));
 
     public void Dispose()
     {

@@ -39,7 +39,17 @@ internal sealed record RunContext
     public DataParallel? Parallel { get; init; }
 
     public required IRunObserver Observer { get; init; }
+
+    /// <summary>Tests only: wraps each phase's optimizer to see what every step hands it (null in real runs).</summary>
+    public OptimizerWatch? WatchOptimizer { get; init; }
 }
+
+/// <summary>
+/// A test's view of a phase's optimizer steps: it gets the optimizer the phase made, the phase's MIGU
+/// controller (null with MIGU off) and strategy, and returns the optimizer the phase uses (which
+/// disposes the one it was given).
+/// </summary>
+internal delegate IStatefulOptimizer OptimizerWatch(IStatefulOptimizer optimizer, MiguController? migu, IContinualStrategy strategy);
 
 /// <summary>
 /// One training phase of a run: a task (or domain) trained after the previous ones, or the joint
@@ -53,6 +63,14 @@ internal sealed record RunPhase(int Index, string Name, IReadOnlyList<int> Tasks
 {
     /// <summary>The task index MIGU begins: the joint phase is not a "first task" (MIGU applies to it when on).</summary>
     public int MiguTask => Joint ? 1 : Index;
+
+    /// <summary>
+    /// Uniform batches when the phase mixes tasks: the joint phase over several tasks, or a later
+    /// phase of replay (which takes at least one example of every earlier task or domain); length-sorted
+    /// batches for one task's own examples.
+    /// </summary>
+    public BatchOrder OrderOfBatches(double replayFraction) =>
+        Tasks.Count > 1 || (Index > 0 && replayFraction > 0) ? BatchOrder.Uniform : BatchOrder.LengthSorted;
 
     /// <summary>A run's phases: one per task in order, or the one joint phase over all of them.</summary>
     public static IReadOnlyList<RunPhase> Plan(IReadOnlyList<string> names, bool joint) => joint
@@ -235,7 +253,8 @@ internal abstract class TaskRun(RunContext run)
 
         TaskTrainingPlan plan = Plan(phase);
         TrainingSettings t = Recipe.Training;
-        using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        IStatefulOptimizer made = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        using IStatefulOptimizer optimizer = run.WatchOptimizer?.Invoke(made, migu, strategy) ?? made;
         var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
         int totalSteps = plan.Steps().Count;
         long stepBase = metrics.Timings.Sum(x => (long)x.Steps);
@@ -382,7 +401,8 @@ internal abstract class TaskRun(RunContext run)
             }
         }
 
-        AtomicFile.WriteAllText(Path.Combine(Store.Root, "predictions", $"after-{phase.Index + 1:00}-{phase.Name}.jsonl"), string.Join('\n', lines) + "\n");
+        string path = Path.Combine(Store.Root, "predictions", $"after-{phase.Index + 1:00}-{phase.Name}.jsonl");
+        RunStore.Writing(path, () => AtomicFile.WriteAllText(path, string.Join('\n', lines) + "\n"));
     }
 
     private static void Forget(string directory)

@@ -41,6 +41,13 @@ public sealed record TaskTrainingPlan
     /// </summary>
     public int? MaxSteps { get; init; }
 
+    /// <summary>
+    /// How examples are grouped into batches: length-sorted windows for one task's own examples,
+    /// a uniform shuffle when the phase mixes tasks (MTL's joint phase, replay's earlier examples),
+    /// where sorting by length would make batches nearly single-task and clump the replayed ones.
+    /// </summary>
+    public BatchOrder Order { get; init; } = BatchOrder.LengthSorted;
+
     /// <summary>A plan with a recipe's training settings and seed; callers override per task with <c>with</c>.</summary>
     public static TaskTrainingPlan FromRecipe(Recipe recipe, int taskIndex, string taskName, ITrainingData data)
     {
@@ -70,7 +77,7 @@ public sealed record TaskTrainingPlan
         var steps = new List<(int, int[])>();
         for (int epoch = 0; MaxSteps is int max ? steps.Count < max && lengths.Length > 0 : epoch < Epochs; epoch++)
         {
-            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, SeedPurpose.DataOrder, TaskIndex, epoch)))
+            foreach (int[] batch in BatchPlan.ForEpoch(lengths, Batch, Seeds.Derive(Seed, SeedPurpose.DataOrder, TaskIndex, epoch), Order))
             {
                 steps.Add((epoch, batch));
             }
@@ -91,10 +98,25 @@ public sealed record TaskTrainingPlan
 /// <param name="Tokens">Non-padding tokens processed.</param>
 public sealed record StepRecord(int TaskIndex, int Step, int TotalSteps, int Epoch, double Loss, double ExtraLoss, double Lr, long Tokens);
 
+/// <summary>How <see cref="BatchPlan.ForEpoch"/> groups an epoch's examples into batches.</summary>
+public enum BatchOrder
+{
+    /// <summary>Sorted by length within windows of <see cref="BatchPlan.WindowBatches"/> batches: little padding.</summary>
+    LengthSorted,
+
+    /// <summary>
+    /// A uniform shuffle: every batch is a uniform draw of the examples, so a phase that mixes tasks
+    /// mixes them in every batch (lengths differ between tasks, and sorting would group each task).
+    /// </summary>
+    Uniform,
+}
+
 /// <summary>
-/// The batches of one epoch: examples shuffled with a seed, then within windows of
-/// <see cref="WindowBatches"/> batches sorted by length so a batch holds examples of similar length
-/// (little padding), and the batch order shuffled again so lengths do not trend over the epoch.
+/// The batches of one epoch: examples shuffled with a seed, then (<see cref="BatchOrder.LengthSorted"/>)
+/// within windows of <see cref="WindowBatches"/> batches sorted by length so a batch holds examples of
+/// similar length (little padding), and the batch order shuffled again so lengths do not trend over the epoch.
+/// <see cref="BatchOrder.Uniform"/> skips the sort and keeps the rest, so data of one length batches
+/// the same either way.
 /// </summary>
 public static class BatchPlan
 {
@@ -102,18 +124,20 @@ public static class BatchPlan
     public const int WindowBatches = 50;
 
     /// <summary>Index batches covering every example once; the last may be smaller.</summary>
-    public static IReadOnlyList<int[]> ForEpoch(IReadOnlyList<int> lengths, int batchSize, int seed)
+    public static IReadOnlyList<int[]> ForEpoch(IReadOnlyList<int> lengths, int batchSize, int seed, BatchOrder order = BatchOrder.LengthSorted)
     {
+        ArgumentNullException.ThrowIfNull(lengths);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var random = new Shuffler(seed);
-        int[] order = Enumerable.Range(0, lengths.Count).ToArray();
-        random.Shuffle(order);
+        int[] shuffledExamples = Enumerable.Range(0, lengths.Count).ToArray();
+        random.Shuffle(shuffledExamples);
         var batches = new List<int[]>();
         int window = batchSize * WindowBatches;
-        for (int start = 0; start < order.Length; start += window)
+        for (int start = 0; start < shuffledExamples.Length; start += window)
         {
             // Stable sort by length inside the window; ties keep the shuffled order.
-            int[] chunk = [.. order.Skip(start).Take(window).OrderBy(i => lengths[i])];
+            IEnumerable<int> chunkOrder = shuffledExamples.Skip(start).Take(window);
+            int[] chunk = [.. order == BatchOrder.LengthSorted ? chunkOrder.OrderBy(i => lengths[i]) : chunkOrder];
             for (int b = 0; b < chunk.Length; b += batchSize)
             {
                 batches.Add(chunk[b..Math.Min(b + batchSize, chunk.Length)]);
