@@ -235,7 +235,8 @@ internal abstract class TaskRun(RunContext run)
 
         TaskTrainingPlan plan = Plan(phase);
         TrainingSettings t = Recipe.Training;
-        using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        IReadOnlyList<Parameter> head = t.HeadLrScale is null ? [] : [.. LoraStrategy.HeadParameters(run.Model).Select(h => h.Parameter)];
+        using IStatefulOptimizer optimizer = TrainingPrecision.AdamW(parameters, head, t.HeadLrScale, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
         var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
         int totalSteps = plan.Steps().Count;
         long stepBase = metrics.Timings.Sum(x => (long)x.Steps);
