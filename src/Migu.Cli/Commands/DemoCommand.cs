@@ -22,7 +22,9 @@ internal static class DemoCommand
     /// (docs/results-minilm.md, "The demo's settings") so both runs fit about five minutes on two CPU
     /// cores: 64 tokens hold nearly all of the demo's ≤ 300-character texts; two epochs at 1e-4 learn
     /// each task where one epoch at 2e-4 or 3e-4 did not; fixed token embeddings save a fifth of a
-    /// step. The untrained model is not scored (a fresh classifier is at chance by construction).
+    /// step. The first review task (amazon) stayed near chance in that budget: its label rows of the
+    /// fresh head learn at 20× the rate, and it trains a third epoch (both runs train it, so that
+    /// epoch costs 50 steps). The untrained model is not scored (a fresh classifier is at chance by construction).
     /// </summary>
     public static Recipe DefaultRecipe(string model) => new()
     {
@@ -32,10 +34,12 @@ internal static class DemoCommand
         {
             Epochs = DemoSetting.Epochs,
             Lr = DemoSetting.LearningRate,
+            HeadLrScale = DemoSetting.HeadLrScale,
             Batch = 16,
             MaxSourceLength = DemoSetting.MaxTokens,
             FreezeEmbeddings = true,
         },
+        PerTask = new Dictionary<string, TaskOverride> { [DemoSetting.FirstReviewTask] = new() { Epochs = DemoSetting.FirstReviewTaskEpochs } },
         Eval = new EvalSettings { Batch = 64, Baseline = false },
         Seed = 42,
     };
@@ -183,6 +187,14 @@ internal static class DemoSetting
 {
     public const int Epochs = 2;
     public const double LearningRate = 1e-4;
+
+    /// <summary>The fresh classifier head's learning rate as a multiple of <see cref="LearningRate"/>.</summary>
+    public const double HeadLrScale = 20;
+
+    /// <summary>The stream's first sentiment task, which learns least in two epochs, and the epochs it gets instead.</summary>
+    public const string FirstReviewTask = "amazon";
+
+    public const int FirstReviewTaskEpochs = 3;
     public const int MaxTokens = 64;
     public const double Threshold = 0.9;
     public const string Layers = "all";
