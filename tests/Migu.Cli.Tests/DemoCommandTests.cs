@@ -25,6 +25,8 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Equal(DemoSetting.Threshold, recipe["migu"]!["threshold"]!.GetValue<double>());
         Assert.Equal(DemoSetting.Layers, recipe["migu"]!["layers"]!.GetValue<string>());
         Assert.Equal(DemoSetting.MaxTokens, recipe["training"]!["max_source_length"]!.GetValue<int>());
+        Assert.Equal(DemoSetting.HeadLrScale, recipe["training"]!["head_lr_scale"]!.GetValue<double>());
+        Assert.Equal(DemoSetting.FirstReviewTaskEpochs, recipe["per_task"]![DemoSetting.FirstReviewTask]!["epochs"]!.GetValue<int>());
         Assert.False(recipe["eval"]!["baseline"]!.GetValue<bool>());
         Assert.Empty(Directory.GetFileSystemEntries(cache)); // --dump-recipe imports nothing
     }

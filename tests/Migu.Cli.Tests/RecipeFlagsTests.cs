@@ -13,7 +13,7 @@ public sealed class RecipeFlagsTests
             "run", "--dump-recipe", "--data", "d", "--tasks", "a, b", "--model", "llama-tiny", "--tokenizer", "tok", "--method", "Replay",
             "--migu", "0.6", "--migu-mode", "update", "--migu-layers", "ffn", "--migu-rule", "quantile", "--migu-first-task", "true",
             "--lora-rank", "4", "--lora-alpha", "16", "--lora-dropout", "0.1", "--lora-targets", "q,v", "--replay-fraction", "0.1", "--replay-base", "lora",
-            "--lambda1", "0.25", "--lambda2", "0.5", "--ewc-lambda", "10", "--epochs", "2", "--lr", "0.001", "--batch", "4", "--grad-accum", "2",
+            "--lambda1", "0.25", "--lambda2", "0.5", "--ewc-lambda", "10", "--epochs", "2", "--lr", "0.001", "--head-lr-scale", "20", "--batch", "4", "--grad-accum", "2",
             "--weight-decay", "0.01", "--adam-beta1", "0.8", "--adam-beta2", "0.99", "--adam-epsilon", "1e-6", "--schedule", "cosine", "--warmup", "0.1", "--clip", "0.5", "--dtype", "fp32", "--freeze-embeddings", "true",
             "--max-source-len", "128", "--max-target-len", "8", "--checkpoint-every", "10", "--keep-checkpoints", "last", "--max-train", "100",
             "--max-test", "20", "--dev-fraction", "0.1", "--instructions", "i.json", "--eval", "rank", "--eval-batch", "16", "--baseline", "false",
@@ -32,7 +32,7 @@ public sealed class RecipeFlagsTests
             Ewc = new EwcSettings { Lambda = 10 },
             Training = new TrainingSettings
             {
-                Epochs = 2, Lr = 0.001, Batch = 4, GradAccum = 2, WeightDecay = 0.01, Beta1 = 0.8, Beta2 = 0.99, Eps = 1e-6, Schedule = LrSchedule.Cosine, WarmupRatio = 0.1, ClipNorm = 0.5,
+                Epochs = 2, Lr = 0.001, HeadLrScale = 20, Batch = 4, GradAccum = 2, WeightDecay = 0.01, Beta1 = 0.8, Beta2 = 0.99, Eps = 1e-6, Schedule = LrSchedule.Cosine, WarmupRatio = 0.1, ClipNorm = 0.5,
                 Dtype = TrainingDtype.Fp32, FreezeEmbeddings = true, MaxSourceLength = 128, MaxTargetLength = 8, CheckpointEvery = 10, KeepCheckpoints = CheckpointRetention.Last,
             },
             DataOptions = new DataSettings { MaxTrain = 100, MaxTest = 20, DevFraction = 0.1, Instructions = "i.json" },

@@ -136,6 +136,7 @@ public sealed class RunCommandTests : IDisposable
 
         JsonNode migu = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft-migu", "recipe.json")))!;
         Assert.Equal(DemoSetting.Threshold, migu["migu"]!["threshold"]!.GetValue<double>());
+        Assert.Null(migu["training"]!["head_lr_scale"]); // the MiniLM demo's head rate: a generative model has no fresh head
         // FT + MIGU started from FT's store after the first task (MIGU skips it), then trained the rest itself.
         Assert.Contains("starts from FT's model after it", stdout, StringComparison.Ordinal);
         JsonNode ftMetrics = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "ft", "metrics.json")))!;

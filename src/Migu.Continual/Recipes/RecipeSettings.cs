@@ -67,6 +67,13 @@ public sealed record TrainingSettings
     [Option("Learning rate (a schedule's peak)", Flag = "--lr", Aliases = ["--learning-rate"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public double Lr { get; init; } = 1e-4;
 
+    /// <summary>
+    /// The classifier head's learning rate as a multiple of the schedule's (null: 1, and the recipe
+    /// has no such key, so runs made before the setting existed read back unchanged).
+    /// </summary>
+    [Option("An encoder classifier's head (its projections outside the blocks: the classifier, and a pooler or dense layer before it) learns at this multiple of the learning rate, everything else at the learning rate (absent: 1)", Flag = "--head-lr-scale")]
+    public double? HeadLrScale { get; init; }
+
     [Option("Examples per optimizer step over all ranks and micro-batches, so not Hugging Face's --per-device-train-batch-size: this is that × --gradient-accumulation-steps × ranks", Flag = "--batch", Unlike = ["--per-device-train-batch-size"], Scopes = OptionScopes.Run | OptionScopes.Pretrain)]
     public int Batch { get; init; } = 8;
 

@@ -23,6 +23,11 @@ public static class TrainingChecks
         }
 
         NonNegative("training.lr", t.Lr);
+        if (t.HeadLrScale is double scale && (!(scale > 0) || double.IsInfinity(scale)))
+        {
+            throw Refuse($"training.head_lr_scale must be a finite number > 0, got {scale}");
+        }
+
         if (!(t.WarmupRatio >= 0 && t.WarmupRatio < 1))
         {
             throw Refuse($"training.warmup_ratio must be in [0, 1), got {t.WarmupRatio}");

@@ -42,6 +42,11 @@ public sealed class ContinualRunner(
         _ = ContinualMethods.Get(recipe.Method); // a recipe made in code may name no registered method
         if (recipe.Pretrain is not null)
         {
+            if (recipe.Training.HeadLrScale is not null)
+            {
+                throw new MiguUserException("training.head_lr_scale applies to an encoder classifier's head; continual pre-training trains none (remove it)");
+            }
+
             // Continual pre-training has its own data (domains of text); the tasks are its end tasks.
             if (processGroup is not null || LaunchInfo.FromEnvironment() is not null)
             {
@@ -97,6 +102,12 @@ public sealed class ContinualRunner(
         if (weights != ScalarType.Float32)
         {
             model.to(weights);
+        }
+
+        if (recipe.Training.HeadLrScale is not null && !model.IsClassifier)
+        {
+            // A generative model's head is pretrained (often tied to the embedding): no fresh head to speed up.
+            throw new MiguUserException($"training.head_lr_scale applies to an encoder classifier's head; {model.Family.Name} models generate their answers (remove it)");
         }
 
         parallel?.BroadcastFromMain(model.parameters()); // every rank starts from rank 0's weights

@@ -253,7 +253,8 @@ internal abstract class TaskRun(RunContext run)
 
         TaskTrainingPlan plan = Plan(phase);
         TrainingSettings t = Recipe.Training;
-        IStatefulOptimizer made = TrainingPrecision.AdamW(parameters, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
+        IReadOnlyList<Parameter> head = t.HeadLrScale is null ? [] : [.. LoraStrategy.HeadParameters(run.Model).Select(h => h.Parameter)];
+        IStatefulOptimizer made = TrainingPrecision.AdamW(parameters, head, t.HeadLrScale, run.Weights, plan.Lr, t.Beta1, t.Beta2, t.Eps, t.WeightDecay);
         using IStatefulOptimizer optimizer = run.WatchOptimizer?.Invoke(made, migu, strategy) ?? made;
         var names = parameters.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => $"p{x.i}", ReferenceEqualityComparer.Instance as IEqualityComparer<Parameter>);
         int totalSteps = plan.Steps().Count;

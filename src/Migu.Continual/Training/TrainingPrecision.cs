@@ -39,4 +39,45 @@ public static class TrainingPrecision
         weights == ScalarType.Float32
             ? new RowMaskedAdamW(parameters, lr, beta1, beta2, eps, weightDecay)
             : new MixedPrecisionAdamW(parameters, lr, beta1, beta2, eps, weightDecay);
+
+    /// <summary>
+    /// AdamW over <paramref name="parameters"/> with those in <paramref name="head"/> at
+    /// <paramref name="headScale"/> × the learning rate (two parameter groups, <see cref="ParameterGroupOptimizer"/>);
+    /// one group, as above, when <paramref name="headScale"/> is null.
+    /// </summary>
+    public static IStatefulOptimizer AdamW(
+        IReadOnlyList<Parameter> parameters, IReadOnlyCollection<Parameter> head, double? headScale, ScalarType weights, double lr, double beta1, double beta2, double eps, double weightDecay)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(head);
+        if (headScale is not double scale)
+        {
+            return AdamW(parameters, weights, lr, beta1, beta2, eps, weightDecay);
+        }
+
+        var heads = new HashSet<Parameter>(head, ReferenceEqualityComparer.Instance);
+        Parameter[] headGroup = [.. parameters.Where(p => p.requires_grad && heads.Contains(p))];
+        Parameter[] rest = [.. parameters.Where(p => p.requires_grad && !heads.Contains(p))];
+        if (headGroup.Length == 0)
+        {
+            throw new MiguUserException("training.head_lr_scale: the run trains no classifier head (it applies to encoder classifiers only)");
+        }
+
+        var groups = new List<(IStatefulOptimizer, double)>();
+        try
+        {
+            if (rest.Length > 0)
+            {
+                groups.Add((AdamW(rest, weights, lr, beta1, beta2, eps, weightDecay), 1.0));
+            }
+
+            groups.Add((AdamW(headGroup, weights, lr, beta1, beta2, eps, weightDecay), scale));
+            return new ParameterGroupOptimizer(groups, lr);
+        }
+        catch
+        {
+            groups.ForEach(g => g.Item1.Dispose());
+            throw;
+        }
+    }
 }

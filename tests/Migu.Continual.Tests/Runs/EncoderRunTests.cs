@@ -68,6 +68,50 @@ public sealed class EncoderRunTests : IDisposable
         Assert.All(m.Timings, t => Assert.True(t.Steps > 0 && t.TrainTokens > 0));
     }
 
+    public static TheoryData<string> MethodNames() => [.. ContinualMethods.All.Select(m => m.Name)];
+
+    [Theory]
+    [MemberData(nameof(MethodNames))]
+    public void Every_method_trains_the_head_at_a_multiple_of_the_learning_rate_with_migu_too(string method)
+    {
+        Recipe recipe = Tiny(method, new MiguOptions { Threshold = 0.5 }) with { Training = Tiny().Training with { HeadLrScale = 20 } };
+
+        RunMetrics m = new ContinualRunner(recipe, SyntheticTasks.Two(), Path.Combine(root, method)).Run();
+
+        Assert.True(m.Finished);
+        Assert.Equal(20, RecipeJson.Load(Path.Combine(root, method, RunStore.RecipeFile)).Training.HeadLrScale);
+    }
+
+    [Fact]
+    public void The_head_learning_rate_multiple_scales_the_heads_steps_and_not_the_encoders()
+    {
+        const string Head = "classifier.weight";
+        const string Block = "bert.encoder.layer.0.attention.self.query.weight";
+        Dictionary<string, Tensor> start = TrainedWeights("start", lr: 0, scale: null); // AdamW at lr 0 leaves the initial weights
+        Dictionary<string, Tensor> plain = TrainedWeights("plain", lr: 1e-5, scale: null);
+        Dictionary<string, Tensor> scaled = TrainedWeights("scaled", lr: 1e-5, scale: 30);
+        double Moved(Dictionary<string, Tensor> w, string key) => (w[key] - start[key]).abs().max().item<float>();
+
+        Assert.True(Moved(plain, Head) > 0 && Moved(plain, Block) > 0);
+        Assert.InRange(Moved(scaled, Head) / Moved(plain, Head), 15, 45); // AdamW's step is about lr per element: 30× the rate, about 30× as far
+        Assert.InRange(Moved(scaled, Block) / Moved(plain, Block), 0.5, 2);
+    }
+
+    [Theory]
+    [InlineData("llama-tiny", 10, "generate their answers")]
+    [InlineData("bert-tiny", 0, "must be a finite number > 0")]
+    public void A_head_learning_rate_multiple_is_refused_where_it_cannot_apply_before_anything_is_written(string model, double scale, string message)
+    {
+        string dir = Path.Combine(root, "refused");
+        Recipe recipe = Tiny(model: model) with { Training = Tiny().Training with { HeadLrScale = scale } };
+
+        var e = Assert.Throws<MiguUserException>(() => new ContinualRunner(recipe, SyntheticTasks.Two(), dir).Run());
+
+        Assert.Contains("training.head_lr_scale", e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
     [Fact]
     public void The_head_is_one_row_per_distinct_label_and_answers_may_be_any_tasks_label()
     {
@@ -188,6 +232,16 @@ public sealed class EncoderRunTests : IDisposable
         RunMetrics m = new ContinualRunner(Tiny(model: "roberta-tiny"), SyntheticTasks.Two(), Path.Combine(root, "roberta")).Run();
 
         Assert.Equal(2, m.AccuracyMatrix.Count);
+    }
+
+    /// <summary>The model after one epoch of the first task at <paramref name="lr"/>, the head at <paramref name="scale"/> × it.</summary>
+    private Dictionary<string, Tensor> TrainedWeights(string name, double lr, double? scale)
+    {
+        Recipe recipe = Tiny() with { Tasks = ["colors"], Training = Tiny().Training with { Lr = lr, HeadLrScale = scale }, Eval = new EvalSettings { Batch = 8, Baseline = false } };
+        string dir = Path.Combine(root, name);
+        new ContinualRunner(recipe, [SyntheticTasks.Two()[0]], dir).Run();
+        using LanguageModel model = ModelLoader.Load(Path.Combine(dir, "checkpoints", "task-01-colors"));
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
     }
 
     private sealed class StopAfterTask(int task) : Observer
