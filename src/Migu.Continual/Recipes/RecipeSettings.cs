@@ -170,7 +170,7 @@ public sealed record EvalSettings
     [Option("Sequences per evaluation batch on each device (rank scoring: one per prompt and label)", Flag = "--eval-batch", Aliases = ["--per-device-eval-batch-size"], Scopes = OptionScopes.Run | OptionScopes.Eval)]
     public int Batch { get; init; } = 32;
 
-    [Option("Tokens generated per answer at most")]
+    [Option("Tokens generated per answer at most; in generate mode every label must fit (EOS may be cut), or the run is refused naming the label")]
     public int MaxNewTokens { get; init; } = 16;
 
     [Option("Score the untrained model first (the baseline forward transfer needs)", Flag = "--baseline")]
