@@ -59,10 +59,6 @@ public sealed class ParameterGroupOptimizer : IStatefulOptimizer
 
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>The learning rate <paramref name="p"/> steps at now.</summary>
-    public double LearningRateOf(Parameter p) =>
-        groups.First(g => g.Optimizer.Parameters.Contains(p, ReferenceEqualityComparer.Instance)).Optimizer.LearningRate;
-
     /// <summary>Every group steps; each finds its own weights in <paramref name="rowMasks"/> and ignores the others'.</summary>
     public void Step(IReadOnlyDictionary<Parameter, Tensor>? rowMasks)
     {
