@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Runs the MiniLM continual-learning study as a queue of `migu run` processes, several at a time.
 
-Four stages, in this order (docs/results-minilm.md and docs/results.md say why each exists):
+Five stages, in this order (docs/results-minilm.md and docs/results.md say why each exists):
   demo    the demo's training settings (rate, epochs, task order) for plain FT on the embedded demo
           stream, seeds 1-3 (MIGU's setting is not chosen here);
+  demo-settings  the demo's settings, second round: changes to its recipe (--demo-recipe) that might
+          lift amazon right after training it, plain FT on the embedded stream, seeds 1-8;
   tune    FT+MIGU over T in {0.5, 0.7, 0.9} x head masked or not, LoRA's learning rate, on seeds 1-3
           (1000 training and 1000 test examples per task, order dbpedia -> amazon -> yelp -> agnews);
   report  every method of the study, with the MIGU setting chosen on the tuning seeds, on fresh seeds 4-6;
@@ -160,6 +162,86 @@ def demo_jobs(opts):
     return jobs
 
 
+# The demo's settings, second round (issue 15): which change lifts amazon, the stream's first review
+# task, right after training it, within the demo's CPU budget. Each entry is a name and a function
+# that edits a copy of the demo's FT recipe (`migu demo --dump-recipe`, its "migu" section removed).
+def _amazon(**over):
+    def edit(recipe):
+        recipe.setdefault("per_task", {}).setdefault("amazon", {}).update(over)
+    return edit
+
+
+def _training(**over):
+    def edit(recipe):
+        recipe["training"].update(over)
+    return edit
+
+
+def _tasks(**epochs):
+    def edit(recipe):
+        for task, n in epochs.items():
+            recipe.setdefault("per_task", {}).setdefault(task, {})["epochs"] = n
+    return edit
+
+
+def _both(*edits):
+    def edit(recipe):
+        for e in edits:
+            e(recipe)
+    return edit
+
+
+DEMO_SETTINGS = [
+    ("now", lambda r: None),
+    ("amazon-b8", _amazon(batch=8)),
+    ("amazon-b8-e2", _amazon(batch=8, epochs=2)),
+    ("amazon-lr2e-4", _amazon(lr=2e-4)),
+    ("amazon-b8-lr5e-5", _amazon(batch=8, lr=5e-5)),
+    ("amazon-e4", _amazon(epochs=4)),
+    ("head10", _training(head_lr_scale=10)),
+    ("head40", _training(head_lr_scale=40)),
+    ("linear", _training(schedule="linear")),
+    ("warmup0.1", _training(warmup_ratio=0.1)),
+    ("tokens96", _training(max_source_length=96)),
+    ("batch8", _training(batch=8)),
+    ("topic-e1-amazon-e4", _both(_tasks(dbpedia=1, agnews=1), _amazon(epochs=4))),
+    ("topic-e1-amazon-b8-e4", _both(_tasks(dbpedia=1, agnews=1), _amazon(epochs=4, batch=8))),
+    ("head10-amazon-b8", _both(_training(head_lr_scale=10), _amazon(batch=8))),
+    # second round, after amazon-b8 was chosen and the demo's seed 42 still scored amazon 31
+    ("amazon-b8-e4", _amazon(batch=8, epochs=4)),
+    ("amazon-b4", _amazon(batch=4)),
+    ("warmup0.1-amazon-b8", _both(_training(warmup_ratio=0.1), _amazon(batch=8))),
+    # More amazon examples for the same steps (150 at batch 8): run with `-- --data ROOT`, ROOT from
+    # `tools/make_demo_data.py --train amazon=600` (or 1200); the other tasks are the embedded ones.
+    ("amazon600-b8-e2", _amazon(batch=8, epochs=2)),
+    ("amazon1200-b8-e1", _amazon(batch=8, epochs=1)),
+]
+DEMO_SETTING_SEEDS = list(range(1, 9))  # never 42, the demo's own seed
+
+
+def demo_setting_jobs(opts):
+    """Plain FT on the embedded demo stream under each candidate setting, seeds 1-8 (seed-major, so a
+    deadline leaves every setting with the same seeds)."""
+    with open(opts.demo_recipe) as f:
+        base = json.load(f)
+    base.pop("migu", None)
+    folder = os.path.join(opts.runs, "recipes")
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for name, edit in DEMO_SETTINGS:
+        recipe = json.loads(json.dumps(base))
+        edit(recipe)
+        paths[name] = os.path.join(folder, name + ".json")
+        with open(paths[name], "w") as f:
+            json.dump(recipe, f, indent=2)
+    jobs = []
+    for seed in DEMO_SETTING_SEEDS:
+        for name, _ in DEMO_SETTINGS:
+            jobs.append(Job("demo", f"setting-{name}-s{seed}", [paths[name], "--seed", str(seed), "--dtype", "fp32"],
+                            {"setting": name, "seed": seed}))
+    return jobs
+
+
 def tune_jobs(opts):
     data = ["--tasks", ",".join(STUDY_ORDER), "--max-train", str(opts.study_train), "--max-test", str(opts.study_test),
             "--epochs", str(opts.study_epochs), "--max-source-len", "128"]
@@ -271,7 +353,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--migu", required=True, help="the migu command, e.g. '/tmp/m/migu' or 'dotnet path/migu.dll'")
     p.add_argument("--model", required=True, help="the imported MiniLM checkpoint directory")
-    p.add_argument("--data", required=True, help="CL_Benchmark root with dbpedia, amazon, yelp, agnews")
+    p.add_argument("--data", help="CL_Benchmark root with dbpedia, amazon, yelp, agnews (every stage but demo and demo-settings)")
+    p.add_argument("--demo-recipe", help="`migu demo --dump-recipe` output (the demo-settings stage)")
+    p.add_argument("--settings", help="comma-separated demo-settings names to run (default: all)")
+    p.add_argument("--setting-seeds", help="comma-separated seeds for the demo-settings stage (default 1-8)")
     p.add_argument("--runs", required=True, help="folder of run stores (resumed when it exists)")
     p.add_argument("--stages", default="demo,tune,report,grid")
     p.add_argument("--device", default="cuda")
@@ -292,10 +377,25 @@ def main():
                    help="one seed per stage, one order, T 0.7 only, one LoRA rate: checks the whole pipeline quickly")
     p.add_argument("extra", nargs="*", help="flags for every run (after --)")
     opts = p.parse_args()
-    global TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR, ORDERS
+    global TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR, ORDERS, DEMO_SETTINGS, DEMO_SETTING_SEEDS
     if opts.smoke:
         TUNE_SEEDS, REPORT_SEEDS, GRID_SEEDS, MIGU_T, LORA_LR = [1], [4], [42], [0.7], [1e-3]
         ORDERS = {3: ORDERS[3]}
+        DEMO_SETTINGS, DEMO_SETTING_SEEDS = DEMO_SETTINGS[:2], [1]
+    if opts.settings:
+        wanted = opts.settings.split(",")
+        unknown = set(wanted) - {name for name, _ in DEMO_SETTINGS}
+        if unknown:
+            p.error(f"unknown demo settings: {', '.join(sorted(unknown))}")
+        DEMO_SETTINGS = [entry for entry in DEMO_SETTINGS if entry[0] in wanted]
+    if opts.setting_seeds:
+        DEMO_SETTING_SEEDS = [int(s) for s in opts.setting_seeds.split(",")]
+        if 42 in DEMO_SETTING_SEEDS:
+            p.error("seed 42 is the demo's own: its settings are never chosen on it")
+    if {"tune", "report", "grid"} & set(opts.stages.split(",")) and not opts.data:
+        p.error("--data is needed by the tune, report and grid stages")
+    if "demo-settings" in opts.stages.split(",") and not opts.demo_recipe:
+        p.error("--demo-recipe is needed by the demo-settings stage")
     if opts.grid_seeds:
         GRID_SEEDS = [int(s) for s in opts.grid_seeds.split(",")]
     opts.migu = opts.migu.split()
@@ -305,6 +405,10 @@ def main():
     try:
         if "demo" in stages and not run_jobs(demo_jobs(opts), opts, deadline):
             return 3
+        if "demo-settings" in stages and not run_jobs(demo_setting_jobs(opts), opts, deadline):
+            return 3
+        if not {"tune", "report", "grid"} & set(stages):
+            return 0
         if "tune" in stages and not run_jobs(tune_jobs(opts), opts, deadline):
             return 3
         choice = choose(opts)
