@@ -215,8 +215,13 @@ DEMO_SETTINGS = [
     # `tools/make_demo_data.py --train amazon=600` (or 1200); the other tasks are the embedded ones.
     ("amazon600-b8-e2", _amazon(batch=8, epochs=2)),
     ("amazon1200-b8-e1", _amazon(batch=8, epochs=1)),
+    # third round, on top of amazon at batch 8 (the demo's setting since the second round); amazon-b8-lr5e-5 above too
+    ("head30-amazon-b8", _both(_training(head_lr_scale=30), _amazon(batch=8))),
+    ("noclip-amazon-b8", _both(_training(clip_norm=0), _amazon(batch=8))),
+    ("linear-amazon-b8", _both(_training(schedule="linear"), _amazon(batch=8))),
 ]
 DEMO_SETTING_SEEDS = list(range(1, 9))  # never 42, the demo's own seed
+assert len({name for name, _ in DEMO_SETTINGS}) == len(DEMO_SETTINGS), "a demo setting is listed twice"
 
 
 def demo_setting_jobs(opts):
