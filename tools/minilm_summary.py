@@ -19,7 +19,8 @@ import re
 import statistics
 import sys
 
-NAME = re.compile(r"^(?P<stage>demo|tune|report|grid)-(?P<config>.+)-s(?P<seed>\d+)$")
+# "setting" is the demo-settings stage (tools/demo_settings_summary.py prints its table).
+NAME = re.compile(r"^(?P<stage>demo|tune|report|grid|setting)-(?P<config>.+)-s(?P<seed>\d+)$")
 
 
 def read_jsonl(path):
