@@ -23,6 +23,9 @@ TRAIN = 400
 # (each label's indices are shuffled once, whatever the size) and leaves the test split unchanged.
 TRAIN_BY_TASK = {}
 TEST = 100
+# Per-task exceptions to TEST, like TRAIN_BY_TASK: a larger test sample keeps the smaller one's
+# examples (the shuffles do not depend on the sizes), so a setting can be measured on more of a task.
+TEST_BY_TASK = {}
 MAX_CHARS = 300
 SEED = 20261127
 
@@ -84,18 +87,22 @@ def main(source, target):
         dst.mkdir(parents=True, exist_ok=True)
         labels = json.loads((src / "labels.json").read_text(encoding="utf-8"))
         (dst / "labels.json").write_text(json.dumps(labels, ensure_ascii=False) + "\n", encoding="utf-8")
-        for split, size in (("train", TRAIN_BY_TASK.get(name, TRAIN)), ("test", TEST)):
+        for split, size in (("train", TRAIN_BY_TASK.get(name, TRAIN)), ("test", TEST_BY_TASK.get(name, TEST))):
             examples = json.loads((src / f"{split}.json").read_text(encoding="utf-8"))
             write_examples(dst / f"{split}.json", sample(examples, labels, size, rng))
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    # --train TASK=N (repeatable) overrides TRAIN_BY_TASK, to try a size before committing it.
-    while len(args) >= 2 and args[0] == "--train":
+    # --train TASK=N and --test TASK=N (repeatable) override TRAIN_BY_TASK and TEST_BY_TASK, to try a
+    # size before committing it.
+    names = {name for _, name in TASKS}
+    while len(args) >= 2 and args[0] in ("--train", "--test"):
         task, _, size = args[1].partition("=")
-        TRAIN_BY_TASK[task] = int(size)
+        if task not in names or not size.isdigit():
+            sys.exit(f"make_demo_data.py: {args[0]} wants TASK=N with TASK one of {', '.join(sorted(names))}, not '{args[1]}'")
+        (TRAIN_BY_TASK if args[0] == "--train" else TEST_BY_TASK)[task] = int(size)
         args = args[2:]
     if len(args) != 2:
-        sys.exit("usage: make_demo_data.py [--train TASK=N]... CL_BENCHMARK_ROOT OUTPUT_DIR")
+        sys.exit("usage: make_demo_data.py [--train TASK=N]... [--test TASK=N]... CL_BENCHMARK_ROOT OUTPUT_DIR")
     main(args[0], args[1])
