@@ -219,6 +219,18 @@ DEMO_SETTINGS = [
     ("head30-amazon-b8", _both(_training(head_lr_scale=30), _amazon(batch=8))),
     ("noclip-amazon-b8", _both(_training(clip_norm=0), _amazon(batch=8))),
     ("linear-amazon-b8", _both(_training(schedule="linear"), _amazon(batch=8))),
+    # fourth round, measured on 1000 amazon test examples (make_demo_data.py --test amazon=1000): on
+    # them the tuning seeds' models differ far more than the embedded 100 showed (seed 3: 30.5 against
+    # 38 on the 100), so the earlier rounds' choices are remeasured next to new candidates
+    ("amazon-b16", _amazon(batch=16)),
+    ("head5-amazon-b8", _both(_training(head_lr_scale=5), _amazon(batch=8))),
+    ("head1-amazon-b8", _both(_training(head_lr_scale=1), _amazon(batch=8))),
+    ("head10-linear-amazon-b8", _both(_training(head_lr_scale=10, schedule="linear"), _amazon(batch=8))),
+    ("clip0.5-amazon-b8", _both(_training(clip_norm=0.5), _amazon(batch=8))),
+    ("tokens96-amazon-b8", _both(_training(max_source_length=96), _amazon(batch=8))),
+    ("amazon-b8-lr2e-4", _amazon(batch=8, lr=2e-4)),
+    ("amazon-b8-lr1.5e-4", _amazon(batch=8, lr=1.5e-4)),
+    ("amazon-b4-lr5e-5", _amazon(batch=4, lr=5e-5)),
 ]
 DEMO_SETTING_SEEDS = list(range(1, 9))  # never 42, the demo's own seed
 assert len({name for name, _ in DEMO_SETTINGS}) == len(DEMO_SETTINGS), "a demo setting is listed twice"

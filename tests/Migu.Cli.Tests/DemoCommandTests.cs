@@ -28,6 +28,7 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Equal(DemoSetting.HeadLrScale, recipe["training"]!["head_lr_scale"]!.GetValue<double>());
         Assert.Equal(DemoSetting.FirstReviewTaskEpochs, recipe["per_task"]![DemoSetting.FirstReviewTask]!["epochs"]!.GetValue<int>());
         Assert.Equal(DemoSetting.FirstReviewTaskBatch, recipe["per_task"]![DemoSetting.FirstReviewTask]!["batch"]!.GetValue<int>());
+        Assert.Equal(DemoSetting.FirstReviewTaskLr, recipe["per_task"]![DemoSetting.FirstReviewTask]!["lr"]!.GetValue<double>());
         Assert.False(recipe["eval"]!["baseline"]!.GetValue<bool>());
         Assert.Empty(Directory.GetFileSystemEntries(cache)); // --dump-recipe imports nothing
     }
